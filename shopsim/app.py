@@ -1,0 +1,160 @@
+"""The one factory: `create_app(service, settings)` builds any shopsim service.
+
+Every service gets the same cross-cutting parts, attached in one order: JSON errors, a
+per-app metrics registry with RED hooks, admission control, dependency clients, ``/healthz``
+and ``/metrics``. Then the service's own module (from the explicit table in
+`shopsim.services`) adds its tables, routes and background work.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import httpx
+from flask import Flask, Response, g, jsonify, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    disable_created_metrics,
+    generate_latest,
+)
+from sqlalchemy import text
+
+from shopsim import errors
+from shopsim.client import Dependency
+from shopsim.context import LivePolicies, ServiceContext, of
+from shopsim.db import Database
+from shopsim.metrics import ServiceMetrics
+from shopsim.resilience import AdmissionControl
+from shopsim.services import SERVICES
+from shopsim.settings import DEPENDENCIES, Settings
+
+#: Paths that must answer even when the service is saturated: monitoring and control.
+OPERATOR_PREFIXES = ("/metrics", "/healthz", "/_chaos")
+
+
+def create_app(
+    service: str,
+    settings: Settings,
+    *,
+    transports: Mapping[str, httpx.BaseTransport] | None = None,
+) -> Flask:
+    """Build the Flask app of `service`. `transports` lets tests route dependencies in-process."""
+    if service not in SERVICES:
+        raise ValueError(f"unknown service {service!r}; known: {', '.join(SERVICES)}")
+    spec = SERVICES[service]
+    app = Flask(
+        f"shopsim.{service}",
+        root_path=str(Path(__file__).parent),
+        static_folder="static" if service == "storefront" else None,
+    )
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    disable_created_metrics()  # *_created series double the scrape size and say nothing here
+    registry = CollectorRegistry()
+    metrics = ServiceMetrics(service, registry, settings.threads.get(service, 16))
+    db = Database(
+        settings.database_url(service),
+        spec.metadata,
+        pool_size=settings.threads.get(service, 16),
+        observe_wait=metrics.db_pool_wait.observe,
+    )
+    ctx = ServiceContext(
+        service=service,
+        settings=settings,
+        db=db,
+        metrics=metrics,
+        admission=AdmissionControl(settings.max_in_flight(service)),
+        policies=LivePolicies(service, settings),
+        rng=random.Random(f"{settings.seed}:{service}"),
+    )
+    for dep in DEPENDENCIES[service]:
+        ctx.deps[dep] = Dependency(
+            service=service,
+            name=dep,
+            base_url=settings.url(dep),
+            policy=lambda dep=dep: ctx.policies.get(dep),
+            metrics=metrics,
+            transport=(transports or {}).get(dep),
+            rng=random.Random(f"{settings.seed}:{service}->{dep}"),
+        )
+    app.extensions["shopsim"] = ctx
+
+    errors.init_app(app)
+    _init_red(app, ctx)
+    _init_operator_routes(app, ctx)
+    db.create_all()
+    spec.init_app(app, ctx)
+    metrics.precreate(
+        ((rule.rule, m) for rule in app.url_map.iter_rules() for m in rule.methods or ()
+         if m not in ("HEAD", "OPTIONS")),
+        DEPENDENCIES[service],
+    )
+    return app
+
+
+def close_app(app: Flask) -> None:
+    """Stop an app's background work and release its connections (tests, shutdown)."""
+    of(app).close()
+
+
+def _init_red(app: Flask, ctx: ServiceContext) -> None:
+    """Admission control, in-flight gauges and RED metrics around every request."""
+
+    @app.before_request
+    def _admit():  # type: ignore[no-untyped-def]
+        g.started = time.perf_counter()
+        g.admitted = False
+        ctx.metrics.threads_busy.inc()
+        g.busy = True
+        if request.path.startswith(OPERATOR_PREFIXES):
+            return None
+        if not ctx.admission.enter():
+            ctx.metrics.rejected.inc()
+            raise errors.Unavailable(
+                f"{ctx.service} is at capacity ({ctx.admission.limit} requests in flight)",
+                code="overloaded",
+                headers={"Retry-After": str(ctx.settings.admission_retry_after_s)},
+            )
+        g.admitted = True
+        ctx.metrics.in_flight.inc()
+        return None
+
+    @app.after_request
+    def _observe(response: Response) -> Response:
+        rule = request.url_rule.rule if request.url_rule else "unmatched"
+        started = g.get("started", time.perf_counter())
+        ctx.metrics.observe_request(
+            rule, request.method, response.status_code, time.perf_counter() - started
+        )
+        return response
+
+    @app.teardown_request
+    def _leave(_exc: BaseException | None) -> None:
+        if g.pop("busy", False):
+            ctx.metrics.threads_busy.dec()
+        if g.pop("admitted", False):
+            ctx.admission.leave()
+            ctx.metrics.in_flight.dec()
+
+
+def _init_operator_routes(app: Flask, ctx: ServiceContext) -> None:
+    @app.get("/healthz")
+    def healthz():  # type: ignore[no-untyped-def]
+        """Liveness and database reachability."""
+        try:
+            with ctx.db.read() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # the database is down: say so, don't crash
+            body = {"status": "unhealthy", "service": ctx.service, "database": str(exc)[:200]}
+            return jsonify(body), 503
+        return jsonify({"status": "ok", "service": ctx.service, "database": "ok"})
+
+    @app.get("/metrics")
+    def metrics():  # type: ignore[no-untyped-def]
+        """Prometheus exposition of this service's registry."""
+        return Response(generate_latest(ctx.metrics.registry), mimetype=CONTENT_TYPE_LATEST)

@@ -1,0 +1,112 @@
+"""One service's database: an SQLAlchemy Core engine over SQLite (WAL) or PostgreSQL.
+
+`Database.write()` opens a transaction that holds the write lock from its first statement on
+SQLite (``BEGIN IMMEDIATE``), so check-then-act sequences are serialised there; on PostgreSQL
+services take row locks with ``SELECT ... FOR UPDATE`` instead. Time spent waiting for a pooled
+connection is observed into the pool-wait histogram.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event, make_url
+from sqlalchemy.pool import QueuePool
+
+
+class Database:
+    """A service's engine plus the helpers every service uses to talk to it."""
+
+    def __init__(
+        self,
+        url: str,
+        metadata: MetaData,
+        *,
+        pool_size: int = 16,
+        observe_wait: Callable[[float], None] | None = None,
+    ) -> None:
+        self.url = make_url(url)
+        self.metadata = metadata
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self._observe_wait = observe_wait or (lambda seconds: None)
+        self.engine = _make_engine(url, self.is_sqlite, pool_size)
+
+    def create_all(self) -> None:
+        """Create this service's tables if they do not exist."""
+        self.metadata.create_all(self.engine)
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reads; whatever it began is rolled back."""
+        with self._connect(write=False) as conn:
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction, committed when the block ends without an exception."""
+        with self._connect(write=True) as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def _connect(self, *, write: bool) -> Iterator[Connection]:
+        started = time.perf_counter()
+        conn = self.engine.connect()
+        self._observe_wait(time.perf_counter() - started)
+        try:
+            if write and self.is_sqlite:
+                conn = conn.execution_options(sqlite_write=True)
+            yield conn
+        finally:
+            conn.close()
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def _make_engine(url: str, is_sqlite: bool, pool_size: int) -> Engine:
+    if not is_sqlite:
+        return create_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, future=True
+        )
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        poolclass=QueuePool,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        connect_args={"check_same_thread": False, "timeout": 30},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control away from the driver so BEGIN is ours to choose.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("sqlite_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def clear(db: Database) -> None:
+    """Delete every row of the service's tables (children first), keeping the tables."""
+    with db.write() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
