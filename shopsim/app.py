@@ -90,8 +90,12 @@ def create_app(
     db.create_all()
     spec.init_app(app, ctx)
     metrics.precreate(
-        ((rule.rule, m) for rule in app.url_map.iter_rules() for m in rule.methods or ()
-         if m not in ("HEAD", "OPTIONS")),
+        (
+            (rule.rule, m)
+            for rule in app.url_map.iter_rules()
+            for m in rule.methods or ()
+            if m not in ("HEAD", "OPTIONS")
+        ),
         DEPENDENCIES[service],
     )
     return app

@@ -99,7 +99,9 @@ class Settings:
     threads: Mapping[str, int] = field(default_factory=default_threads)
     admission_max_in_flight: Mapping[str, int] = field(default_factory=dict)  # 0/absent: 4x threads
     admission_retry_after_s: int = 1
-    dependencies: Mapping[str, DependencyPolicy] = field(default_factory=default_dependency_policies)
+    dependencies: Mapping[str, DependencyPolicy] = field(
+        default_factory=default_dependency_policies
+    )
     max_body_bytes: int = 64 * 1024
     payment_latency_ms: float = 250.0
     payment_jitter_ms: float = 100.0

@@ -55,9 +55,7 @@ def test_cache_hits_on_second_read(store):
     ],
 )
 def test_prices_bad_input(store, body, status, field):
-    response = store.client("catalog").post(
-        "/prices", data=body, content_type="application/json"
-    )
+    response = store.client("catalog").post("/prices", data=body, content_type="application/json")
     assert response.status_code == status
     assert response.get_json()["error"]["field"] == field
 

@@ -1,8 +1,8 @@
 """catalog: products and prices, behind a small read cache.
 
-    GET  /products?q=&category=&limit=&offset=   search, newest SKUs last
-    GET  /products/<sku>                          one product (404 unknown)
-    POST /prices {"skus": [...]}                  prices for a batch (404 names the unknown SKU)
+GET  /products?q=&category=&limit=&offset=   search, newest SKUs last
+GET  /products/<sku>                          one product (404 unknown)
+POST /prices {"skus": [...]}                  prices for a batch (404 names the unknown SKU)
 """
 
 from __future__ import annotations
@@ -103,9 +103,7 @@ def list_products():  # type: ignore[no-untyped-def]
     stmt = select(products).order_by(products.c.sku)
     if query.q:
         pattern = f"%{query.q.lower()}%"
-        stmt = stmt.where(
-            products.c.name.ilike(pattern) | products.c.description.ilike(pattern)
-        )
+        stmt = stmt.where(products.c.name.ilike(pattern) | products.c.description.ilike(pattern))
     if query.category:
         stmt = stmt.where(products.c.category == query.category)
     with current().db.read() as conn:

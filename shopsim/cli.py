@@ -1,0 +1,236 @@
+"""The `shopsim` command: up, seed, status, bench.
+
+Every command that talks to a running storefront takes ``--port-base N`` (default 8100), the
+same number `shopsim up` was given. Mistakes in arguments end with a one-line message and exit
+status 2; a failure of the store itself with exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from shopsim import __version__
+from shopsim.runner import Stack, StackError, check_health
+from shopsim.seed import apply, generate
+from shopsim.settings import SERVICE_NAMES, Settings
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C so every cleanup runs."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+def _port_base(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--port-base must be a number, not {text!r}") from None
+    top = 65535 - len(SERVICE_NAMES) + 1
+    if not 1024 <= value <= top:
+        raise argparse.ArgumentTypeError(f"--port-base must be between 1024 and {top}")
+    return value
+
+
+def _seed_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed must be a number, not {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError("--seed must be between 0 and 2**63-1")
+    return value
+
+
+def _db_url(text: str) -> str:
+    from sqlalchemy import make_url
+
+    try:
+        url = make_url(text)
+    except ArgumentError:
+        raise argparse.ArgumentTypeError(f"--db is not a database URL: {text!r}") from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise argparse.ArgumentTypeError("--db must be a sqlite:// or postgresql:// URL")
+    if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
+        text = url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return text
+
+
+def _threads(text: str) -> tuple[str, int]:
+    name, _, count = text.partition("=")
+    if name not in SERVICE_NAMES:
+        raise argparse.ArgumentTypeError(f"--threads: unknown service {name!r}")
+    if not count.isdigit() or not 1 <= int(count) <= 256:
+        raise argparse.ArgumentTypeError("--threads: SERVICE=N with N between 1 and 256")
+    return name, int(count)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(prog="shopsim", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"shopsim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def port_base(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--port-base",
+            type=_port_base,
+            default=8100,
+            metavar="N",
+            help="storefront's port; the other services follow (default 8100)",
+        )
+
+    def data(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--db",
+            type=_db_url,
+            default=None,
+            metavar="URL",
+            help="SQLAlchemy URL (default: one SQLite file per service in --run-dir)",
+        )
+        p.add_argument(
+            "--run-dir",
+            default=".shopsim",
+            metavar="DIR",
+            help="where SQLite files and logs go (default .shopsim)",
+        )
+        p.add_argument(
+            "--seed",
+            type=_seed_number,
+            default=1,
+            metavar="N",
+            help="seed number for the store's data (default 1)",
+        )
+
+    up = sub.add_parser("up", help="start every service and wait; Ctrl-C stops them all")
+    port_base(up)
+    data(up)
+    up.add_argument("--keep-data", action="store_true", help="do not reseed before starting")
+    up.add_argument(
+        "--threads",
+        type=_threads,
+        action="append",
+        default=[],
+        metavar="SVC=N",
+        help="worker threads (capacity) of one service; repeatable",
+    )
+    up.add_argument(
+        "--payment-latency-ms",
+        type=float,
+        default=None,
+        metavar="MS",
+        help="the fake gateway's base latency (default 250)",
+    )
+
+    seed = sub.add_parser("seed", help="reset the store's data from a seed number")
+    data(seed)
+
+    status = sub.add_parser("status", help="health of every service; non-zero when any is down")
+    port_base(status)
+
+    from shopsim.bench import add_parser as add_bench_parser
+
+    add_bench_parser(sub, port_base)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    base = Settings()
+    changes: dict[str, Any] = {}
+    for key in ("port_base", "run_dir", "seed"):
+        if hasattr(args, key):
+            changes[key] = getattr(args, key)
+    if getattr(args, "db", None):
+        changes["db_url"] = args.db
+    if getattr(args, "threads", None):
+        changes["threads"] = dict(base.threads) | dict(args.threads)
+    if getattr(args, "payment_latency_ms", None) is not None:
+        if not 0 <= args.payment_latency_ms <= 60_000:
+            raise SystemExit("shopsim: --payment-latency-ms must be between 0 and 60000")
+        changes["payment_latency_ms"] = args.payment_latency_ms
+    return base.replace(**changes)
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    """Reset and seed every service's database."""
+    settings = _settings(args)
+    rows = apply(settings, generate(settings.seed))
+    where = settings.db_url or f"SQLite files in {settings.run_dir}/"
+    print(
+        f"seeded {where} from seed {settings.seed}: "
+        f"{rows.get('storefront_customers', 0)} customers, "
+        f"{rows.get('catalog_products', 0)} products, "
+        f"{rows.get('registry_registries', 0)} registries"
+    )
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    """Start the storefront and block until Ctrl-C or SIGTERM."""
+    settings = _settings(args)
+    if not args.keep_data:
+        cmd_seed(args)
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        with Stack(settings) as stack:
+            print(f"\nshopsim {__version__} is up:\n")
+            print(f"  {'service':<14} url")
+            for name in SERVICE_NAMES:
+                hint = "   <- open in a browser" if name == "storefront" else ""
+                print(f"  {name:<14} {settings.url(name)}{hint}")
+            print(
+                f"\nlogs in {stack.log_dir}/   metrics at <url>/metrics   Ctrl-C stops all\n",
+                flush=True,
+            )
+            while not (dead := stack.dead()):
+                time.sleep(0.5)
+            print(f"shopsim: {', '.join(dead)} exited; stopping the rest", file=sys.stderr)
+            return 1
+    except (KeyboardInterrupt, Terminated):
+        print("\nshopsim: stopped every service", flush=True)
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Print each service's health; exit 1 when any is unhealthy."""
+    settings = _settings(args)
+    results = check_health(settings)
+    for h in results:
+        print(f"  {h.service:<14} {h.url:<24} {'up' if h.ok else 'DOWN'}  {h.detail}")
+    down = [h.service for h in results if not h.ok]
+    if down:
+        print(f"shopsim: unhealthy: {', '.join(down)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console-script entry point."""
+    args = build_parser().parse_args(argv)
+    commands = {"up": cmd_up, "seed": cmd_seed, "status": cmd_status}
+    from shopsim.bench import cmd_bench
+
+    commands["bench"] = cmd_bench
+    try:
+        return commands[args.command](args)
+    except StackError as exc:
+        print(f"shopsim: {exc}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
+        print(f"shopsim: database error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

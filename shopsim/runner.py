@@ -1,0 +1,160 @@
+"""Start and stop the whole storefront: one gunicorn process per service.
+
+`Stack` is a context manager: entering starts every service on consecutive loopback ports and
+waits for each health check; leaving (normally, on an error, or on Ctrl-C/SIGTERM turned into
+an exception by the caller) stops them all, escalating to SIGKILL of each process group, so no
+process outlives it and every port is free again. Each child also dies with its parent
+(PR_SET_PDEATHSIG), which covers a supervisor killed with SIGKILL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from shopsim.settings import SERVICE_NAMES, SETTINGS_ENV, Settings
+
+
+class StackError(RuntimeError):
+    """The storefront could not be started."""
+
+
+@dataclass
+class Health:
+    service: str
+    url: str
+    ok: bool
+    detail: str
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """True when something already listens on host:port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((host, port)) == 0
+
+
+def check_health(settings: Settings, timeout_s: float = 2.0) -> list[Health]:
+    """Ask every service's /healthz once."""
+    out = []
+    with httpx.Client(timeout=timeout_s) as client:
+        for name in SERVICE_NAMES:
+            url = settings.url(name)
+            try:
+                response = client.get(f"{url}/healthz")
+                ok = response.status_code == 200
+                detail = "ok" if ok else f"HTTP {response.status_code}"
+            except httpx.HTTPError as exc:
+                ok, detail = False, type(exc).__name__
+            out.append(Health(name, url, ok, detail))
+    return out
+
+
+class Stack:
+    """Every service of the storefront as a child process."""
+
+    def __init__(self, settings: Settings, *, startup_timeout_s: float = 30.0) -> None:
+        self.settings = settings
+        self.startup_timeout_s = startup_timeout_s
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.log_dir = Path(settings.run_dir) / "logs"
+
+    def __enter__(self) -> Stack:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Launch every service and wait until each answers its health check."""
+        busy = [
+            f"{self.settings.host}:{self.settings.port(n)} ({n})"
+            for n in SERVICE_NAMES
+            if port_in_use(self.settings.host, self.settings.port(n))
+        ]
+        if busy:
+            raise StackError(
+                "ports already in use: " + ", ".join(busy) + "; choose another --port-base"
+            )
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        env = os.environ | {SETTINGS_ENV: self.settings.to_json()}
+        for name in SERVICE_NAMES:
+            log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
+            self.procs[name] = subprocess.Popen(
+                [sys.executable, "-m", "shopsim.serve", name],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: we signal it, not the terminal
+            )
+            log.close()
+        self._wait_healthy()
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout_s
+        pending = set(SERVICE_NAMES)
+        with httpx.Client(timeout=1.0) as client:
+            while pending:
+                for name in sorted(pending):
+                    proc = self.procs[name]
+                    if proc.poll() is not None:
+                        raise StackError(
+                            f"{name} exited with status {proc.returncode} while starting; "
+                            f"see {self.log_dir / (name + '.log')}"
+                        )
+                    try:
+                        if client.get(f"{self.settings.url(name)}/healthz").status_code == 200:
+                            pending.discard(name)
+                    except httpx.HTTPError:
+                        pass
+                if pending and time.monotonic() > deadline:
+                    raise StackError(
+                        f"not healthy after {self.startup_timeout_s:.0f}s: "
+                        + ", ".join(sorted(pending))
+                    )
+                if pending:
+                    time.sleep(0.1)
+
+    def stop(self, grace_s: float = 8.0) -> None:
+        """Stop every service: SIGTERM, then SIGKILL of the whole process group."""
+        for proc in self.procs.values():
+            _signal_group(proc, signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        for proc in self.procs.values():
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        for proc in self.procs.values():
+            _signal_group(proc, signal.SIGKILL)  # workers left behind by a stuck master, too
+            proc.wait()
+        self.procs.clear()
+
+    def dead(self) -> list[str]:
+        """Services whose process has exited."""
+        return [name for name, proc in self.procs.items() if proc.poll() is not None]
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)

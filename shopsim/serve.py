@@ -1,0 +1,78 @@
+"""Run one service under gunicorn: ``python -m shopsim.serve SERVICE``.
+
+Settings arrive as JSON in ``SHOPSIM_SETTINGS``. One gthread worker per service keeps
+prometheus-client in single-process mode, and its thread count is the service's capacity, so
+overload queues and times out the way it does in production.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from shopsim.app import create_app
+from shopsim.settings import SERVICE_NAMES, SETTINGS_ENV, Settings
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Ask Linux to SIGTERM this process when its parent dies, so no service outlives `up`."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the supervisor's own cleanup still applies
+        pass
+
+
+class ServiceServer(BaseApplication):  # type: ignore[misc]
+    """A gunicorn application serving one shopsim service."""
+
+    def __init__(self, service: str, settings: Settings) -> None:
+        self.service = service
+        self.settings = settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        host = self.settings.host
+        bind = f"[{host}]" if ":" in host else host
+        options: dict[str, Any] = {
+            "bind": f"{bind}:{self.settings.port(self.service)}",
+            "workers": 1,
+            "worker_class": "gthread",
+            "threads": self.settings.threads.get(self.service, 16),
+            "graceful_timeout": 5,
+            "timeout": 60,
+            "keepalive": 5,
+            "backlog": 2048,
+            "proc_name": f"shopsim-{self.service}",
+            "accesslog": None,
+            "errorlog": "-",
+            "loglevel": "warning",
+            "post_worker_init": lambda worker: die_with_parent(),
+        }
+        for key, value in options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return create_app(self.service, self.settings)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point for a service process started by the supervisor."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or args[0] not in SERVICE_NAMES:
+        sys.exit(f"usage: python -m shopsim.serve {{{','.join(SERVICE_NAMES)}}}")
+    raw = os.environ.get(SETTINGS_ENV)
+    settings = Settings.from_json(raw) if raw else Settings()
+    die_with_parent()
+    ServiceServer(args[0], settings).run()
+
+
+if __name__ == "__main__":
+    main()
