@@ -8,16 +8,22 @@
 
 from __future__ import annotations
 
+import os
+import random
+import socket
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
 from shopsim.app import close_app, create_app
+from shopsim.runner import Stack
 from shopsim.seed import SeedData, apply, generate
 from shopsim.settings import DEPENDENCIES, SERVICE_NAMES, Settings
 
@@ -82,3 +88,81 @@ def store(settings: Settings) -> Iterator[Store]:
     s = make_store(settings)
     yield s
     s.close()
+
+
+# --- real processes and PostgreSQL -----------------------------------------------------------
+
+
+def free_port_base(count: int = len(SERVICE_NAMES)) -> int:
+    """A port base with `count` consecutive free loopback ports, chosen at run time."""
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(20_000, 60_000)
+        socks = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError("no block of free ports found")
+
+
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database on the machine's server, dropped afterwards."""
+    engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        engine.dispose()
+        if os.environ.get("SHOPSIM_REQUIRE_POSTGRES"):
+            raise
+        pytest.skip(f"no PostgreSQL on 127.0.0.1:5432 ({type(exc).__name__})")
+    name = f"shopsim_test_{uuid.uuid4().hex[:12]}"
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@pytest.fixture
+def live_settings(tmp_path: Path) -> Settings:
+    """Settings for real processes: free ports, SQLite in tmp_path, a quick payment gateway."""
+    return Settings(
+        port_base=free_port_base(),
+        run_dir=str(tmp_path / "live"),
+        payment_latency_ms=20.0,
+        payment_jitter_ms=10.0,
+        threads={name: 8 for name in SERVICE_NAMES},
+    )
+
+
+@pytest.fixture
+def start_stack() -> Iterator[Any]:
+    """Seed and start every service as a real gunicorn process; all stopped at teardown."""
+    stacks: list[Stack] = []
+
+    def start(settings: Settings, seed: int = 1) -> Stack:
+        apply(settings, generate(seed))
+        stack = Stack(settings)
+        stacks.append(stack)
+        stack.__enter__()
+        return stack
+
+    yield start
+    for stack in stacks:
+        stack.stop()
