@@ -49,10 +49,10 @@ class ShopsimError(Exception):
 
     def body(self) -> dict[str, Any]:
         """The JSON body: {"error": {"code", "message", "field"?, ...}}."""
-        err: dict[str, Any] = {"code": self.code, "message": self.message}
+        err: dict[str, Any] = dict(self.extra)  # the fixed keys below always win
+        err.update(code=self.code, message=self.message)
         if self.field is not None:
             err["field"] = self.field
-        err.update(self.extra)
         return {"error": err}
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import socket
 import uuid
 from collections.abc import Iterator
@@ -82,10 +83,19 @@ def make_store(settings: Settings, seed: int = 1, **generate_options: Any) -> St
     return Store(settings, data)
 
 
+@pytest.fixture(scope="session")
+def seeded_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """SQLite files seeded once from seed 1; tests copy them instead of seeding again."""
+    template = tmp_path_factory.mktemp("seeded")
+    apply(Settings(run_dir=str(template)), generate(1))
+    return template
+
+
 @pytest.fixture
-def store(settings: Settings) -> Iterator[Store]:
-    """A seeded in-process store."""
-    s = make_store(settings)
+def store(settings: Settings, seeded_sqlite: Path) -> Iterator[Store]:
+    """A seeded in-process store (seed 1) on SQLite."""
+    shutil.copytree(seeded_sqlite, settings.run_dir)
+    s = Store(settings, generate(1))
     yield s
     s.close()
 
@@ -166,3 +176,13 @@ def start_stack() -> Iterator[Any]:
     yield start
     for stack in stacks:
         stack.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_store(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Store]:
+    """The seeded in-process store on SQLite, then on a scratch PostgreSQL database."""
+    if request.param == "postgres":
+        settings = settings.replace(db_url=request.getfixturevalue("pg_url"))
+    s = make_store(settings)
+    yield s
+    s.close()
