@@ -80,8 +80,8 @@ class Dependency:
     ) -> httpx.Response:
         """Send with retries; return the final response (2xx or 4xx) or raise DependencyFailed."""
         policy = self._policy()
-        headers = dict(headers or {})
-        retriable = method in SAFE_METHODS or "Idempotency-Key" in headers
+        headers = httpx.Headers(headers or {})
+        retriable = method in SAFE_METHODS or "Idempotency-Key" in headers  # case-insensitive
         attempts = 1 + (policy.retries if retriable else 0)
         timeout = httpx.Timeout(policy.timeout_s, connect=policy.connect_timeout_s)
         self.budget.record_request()
@@ -136,7 +136,7 @@ class Dependency:
         if response.status_code < 300:
             return body
         if response.status_code in PASS_THROUGH_STATUSES:
-            raise from_response(response.status_code, body)
+            raise from_response(response.status_code, body, response.headers)
         raise DependencyFailed(
             self.name, "server_error", f"{self.name} answered {response.status_code}"
         )

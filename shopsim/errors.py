@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, jsonify, request
@@ -100,18 +101,22 @@ _BY_STATUS: dict[int, type[ShopsimError]] = {
 }
 
 
-def from_response(status: int, body: Any) -> ShopsimError:
-    """Rebuild the error a dependency answered with, to pass it on to our own caller."""
+def from_response(
+    status: int, body: Any, headers: Mapping[str, str] | None = None
+) -> ShopsimError:
+    """Rebuild the error a dependency answered with (and its Retry-After) for our own caller."""
     err = body.get("error") if isinstance(body, dict) else None
     if not isinstance(err, dict):
         err = {"code": "upstream_error", "message": f"dependency answered {status}"}
     cls = _BY_STATUS.get(status, Unavailable)
     extra = {k: v for k, v in err.items() if k not in ("code", "message", "field")}
+    retry_after = (headers or {}).get("Retry-After")
     return cls(
         str(err.get("message", "")),
         field=err.get("field"),
         code=str(err.get("code", cls.code)),
         extra=extra,
+        headers={"Retry-After": retry_after} if retry_after else None,
     )
 
 

@@ -1,0 +1,202 @@
+"""The sender: queued outbox messages become mail-sink rows, each message in its own transaction.
+
+Audience per template:
+    order_confirmation -> the message's recipient
+    gift_alert         -> `gift_alert_audience(conn, registry_id)`: the registry's subscribers
+
+The audience function is looked up in `ctx.extras["notifications"].audience` at send time, so a
+fault plug-in can swap exactly that query for a known-bad variant on one app, and put it back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from prometheus_client import Counter
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from shopsim.context import ServiceContext
+from shopsim.db import Database
+from shopsim.services.notifications.tables import contacts, mail_sink, messages
+from shopsim.services.notifications.tables import registry_subscriptions as subscriptions
+
+log = logging.getLogger("shopsim")
+
+TEMPLATES = ("order_confirmation", "gift_alert")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a mail goes to."""
+
+    customer_id: int
+    email: str
+    first_name: str
+
+
+Audience = Callable[[Connection, int], Sequence[Recipient]]
+
+
+def gift_alert_audience(conn: Connection, registry_id: int) -> list[Recipient]:
+    """Who hears about a gift bought from a registry: the contacts subscribed to that registry."""
+    rows = conn.execute(
+        select(contacts.c.customer_id, contacts.c.email, contacts.c.first_name)
+        .join(subscriptions, subscriptions.c.customer_id == contacts.c.customer_id)
+        .where(subscriptions.c.registry_id == registry_id)
+        .order_by(contacts.c.customer_id)
+    ).all()
+    return [Recipient(r.customer_id, r.email, r.first_name) for r in rows]
+
+
+@dataclass
+class Notifier:
+    """notifications' per-app objects: business counters and the swappable gift audience."""
+
+    sent: Counter
+    enqueued: Counter
+    audience: Audience = gift_alert_audience
+
+
+def greeting(first_name: str) -> str:
+    """The greeting line: "Hi Ada," or, without a name, "Hi Customer,"."""
+    return f"Hi {first_name}," if first_name else "Hi Customer,"
+
+
+def dollars(cents: int) -> str:
+    """12345 -> "$123.45"."""
+    return f"${cents // 100:,}.{cents % 100:02d}"
+
+
+def _item_lines(data: dict[str, Any]) -> list[str]:
+    items = data.get("items") or []
+    return [
+        f"  - {item.get('quantity', 1)} x {item['sku']}"
+        for item in items
+        if isinstance(item, dict) and "sku" in item
+    ]
+
+
+def render(template: str, event_id: str, data: dict[str, Any], first_name: str) -> tuple[str, str]:
+    """The subject and body of one mail."""
+    if template == "order_confirmation":
+        order_id = data.get("order_id") or event_id.removeprefix("order-confirmation:")
+        subject = f"Your order {order_id} is confirmed"
+        lines = [f"Thank you for shopping with us. Your order {order_id} is confirmed."]
+        if isinstance(data.get("total_cents"), int):
+            lines.append(f"Total: {dollars(data['total_cents'])}")
+    else:
+        kind = data.get("registry_kind") or ""
+        subject = " ".join(f"A gift is on the way from your {kind} registry".split())
+        buyer = data.get("buyer_name") or "Someone"
+        title = data.get("registry_title")
+        where = f'your registry "{title}"' if title else "your registry"
+        lines = [f"{buyer} bought a gift from {where}."]
+    items = _item_lines(data)
+    if items:
+        lines += ["", "Items:", *items]
+    return subject, "\n".join([greeting(first_name), "", *lines]) + "\n"
+
+
+def _audience(
+    conn: Connection, template: str, payload: dict[str, Any], audience: Audience
+) -> list[Recipient]:
+    if template == "order_confirmation":
+        to = payload["recipient"]
+        words = (to.get("name") or "").split()
+        return [Recipient(to["customer_id"], to["email"], words[0] if words else "")]
+    return list(audience(conn, payload["registry_id"]))
+
+
+def _send_one(db: Database, message_id: str, audience: Audience) -> tuple[str, int] | None:
+    """Write one message's mail and mark it sent: (template, mails written), None if not queued."""
+    with db.write() as conn:
+        stmt = select(messages).where(messages.c.id == message_id).with_for_update()
+        message = conn.execute(stmt).first()
+        if message is None or message.status != "queued":
+            return None  # another sender got there first
+        payload = json.loads(message.payload)
+        already = set(
+            conn.execute(
+                select(mail_sink.c.recipient_customer_id).where(
+                    mail_sink.c.message_id == message_id
+                )
+            ).scalars()
+        )
+        now = time.time()
+        rows = []
+        for to in _audience(conn, message.template, payload, audience):
+            if to.customer_id in already:
+                continue  # a resend must not mail anyone twice; a query may list someone twice
+            already.add(to.customer_id)
+            subject, body = render(
+                message.template, message.event_id, payload.get("data") or {}, to.first_name
+            )
+            rows.append(
+                {
+                    "message_id": message_id,
+                    "event_id": message.event_id,
+                    "template": message.template,
+                    "recipient_customer_id": to.customer_id,
+                    "recipient_email": to.email,
+                    "greeting": greeting(to.first_name),
+                    "subject": subject,
+                    "body": body,
+                    "sent_at": now,
+                }
+            )
+        if rows:
+            conn.execute(mail_sink.insert(), rows)
+        conn.execute(
+            update(messages).where(messages.c.id == message_id).values(status="sent", sent_at=now)
+        )
+    return message.template, len(rows)
+
+
+def send_pending(ctx: ServiceContext, limit: int = 100) -> int:
+    """Send queued messages oldest first, each in its own transaction; returns how many."""
+    notifier: Notifier = ctx.extras["notifications"]
+    with ctx.db.read() as conn:
+        queued = list(
+            conn.execute(
+                select(messages.c.id)
+                .where(messages.c.status == "queued")
+                .order_by(messages.c.created_at, messages.c.id)
+                .limit(limit)
+            ).scalars()
+        )
+    sent = 0
+    for message_id in queued:
+        try:
+            result = _send_one(ctx.db, message_id, notifier.audience)
+        except SQLAlchemyError:
+            raise  # the database is the problem, not this message: the next round retries
+        except Exception:
+            # One unrenderable message must not hold up every message queued behind it.
+            log.exception("notifications: message %s could not be sent", message_id)
+            continue
+        if result is not None:
+            template, mails = result
+            notifier.sent.labels(template).inc(mails)
+            sent += 1
+    return sent
+
+
+def outbox_depth(db: Database) -> int:
+    """Messages queued and not yet sent."""
+    with db.read() as conn:
+        stmt = select(func.count()).select_from(messages).where(messages.c.status == "queued")
+        return int(conn.execute(stmt).scalar_one())
+
+
+def outbox_oldest_age_s(db: Database) -> float:
+    """Seconds the oldest queued message has waited (0 when the outbox is empty)."""
+    with db.read() as conn:
+        stmt = select(func.min(messages.c.created_at)).where(messages.c.status == "queued")
+        oldest = conn.execute(stmt).scalar_one()
+    return 0.0 if oldest is None else max(0.0, time.time() - oldest)

@@ -1,0 +1,92 @@
+"""The envelope around every gateway operation: Idempotency-Key check, validation, the
+simulated network delay, at-most-once execution (see `idempotency`), metrics, replay header.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Response, request
+from prometheus_client import Counter
+
+from shopsim.context import ServiceContext, current
+from shopsim.errors import Conflict
+from shopsim.services.payment.idempotency import Outcome, execute, fingerprint, require_key
+from shopsim.validation import Model, parse_body
+
+
+@dataclass
+class Gateway:
+    """payment's per-app objects: its business metrics and the lock guarding ctx.rng."""
+
+    operations: Counter
+    replays: Counter
+    rng_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, operation: str, outcome: Outcome) -> None:
+        """Count one answered operation (replays apart: the work was not done again)."""
+        if outcome.replayed:
+            self.replays.labels(operation).inc()
+        elif outcome.status < 300:
+            self.operations.labels(operation, "approved").inc()
+        elif outcome.status == 402:
+            self.operations.labels(operation, "declined").inc()
+        elif outcome.status == 409:
+            self.operations.labels(operation, "conflict").inc()
+
+
+def network_delay_s(ctx: ServiceContext) -> float:
+    """One simulated card-network round trip: latency +- uniform jitter, in seconds."""
+    settings = ctx.settings
+    with ctx.extras["payment"].rng_lock:  # random.Random is not safe to share between threads
+        jitter = ctx.rng.uniform(-settings.payment_jitter_ms, settings.payment_jitter_ms)
+    return max(0.0, settings.payment_latency_ms + jitter) / 1000
+
+
+Handler = Callable[..., tuple[int, dict[str, Any]]]
+View = Callable[..., Response]
+
+
+def gateway_operation(
+    operation: str, model: type[Model], *, body_optional: bool = False
+) -> Callable[[Handler], View]:
+    """Make `handler(conn, body, **path)` a POST view: key check, validation, at-most-once work
+    under the Idempotency-Key, the network delay, metrics, replay header. One path for all."""
+
+    def wrap(handler: Handler) -> View:
+        @functools.wraps(handler)
+        def view(**path: str) -> Response:
+            ctx = current()
+            gateway: Gateway = ctx.extras["payment"]
+            key = require_key(request)
+            # Validated before the key is claimed, so a refused request stores nothing.
+            if body_optional and not request.get_data(cache=True):
+                body = model()
+            else:
+                body = parse_body(request, model)
+            digest = fingerprint(request.method, request.path, body.model_dump(mode="json"))
+            try:
+                outcome = execute(
+                    ctx.db,
+                    key,
+                    digest,
+                    lambda conn: handler(conn, body, **path),
+                    before=lambda: time.sleep(network_delay_s(ctx)),
+                )
+            except Conflict:  # the key is busy or was used for another request
+                gateway.operations.labels(operation, "conflict").inc()
+                raise
+            gateway.record(operation, outcome)
+            response = Response(outcome.body, status=outcome.status, mimetype="application/json")
+            if outcome.replayed:
+                response.headers["Idempotent-Replayed"] = "true"
+            return response
+
+        return view
+
+    return wrap
