@@ -22,7 +22,9 @@ Sku = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{0,31}$")]
 CustomerId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Quantity = Annotated[int, Field(ge=1, le=99)]
 Cents = Annotated[int, Field(ge=0, le=100_000_000)]
-IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+IdempotencyKey = Annotated[
+    str, StringConstraints(min_length=1, max_length=255, pattern=r"^[!-~]+$")
+]  # printable ASCII without spaces: it travels as an HTTP header
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 

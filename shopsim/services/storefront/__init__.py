@@ -1,0 +1,30 @@
+"""storefront: the edge customers use. JSON API under /api, HTML pages, and the dog page.
+
+customers.py   its own table, storefront_customers (the only state it keeps)
+shop.py        what the API and the pages both do, on catalog, cart, registry and checkout
+api.py         the JSON API and its request models
+openapi.py     the OpenAPI 3.1 document, built from those request models
+pages.py       server-rendered pages (templates in shopsim/templates)
+session.py     sign-in by customer id, remembered in a cookie
+errorpages.py  the one place a page failure becomes the dog page or a "sorry" page
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from shopsim.context import ServiceContext
+
+from . import api, errorpages, pages
+from .customers import load_seed, metadata
+from .openapi import build_document
+
+__all__ = ["init_app", "load_seed", "metadata"]
+
+
+def init_app(app: Flask, ctx: ServiceContext) -> None:
+    """Routes, the error-page counter, and the OpenAPI document (built once)."""
+    errorpages.init_metrics(ctx)
+    ctx.extras["storefront_openapi"] = build_document()
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
