@@ -1,0 +1,143 @@
+"""checkout: the one orchestrator, a saga with compensations behind an idempotency key.
+
+    POST /checkouts                     place an order (from the cart, or the given items)
+    GET  /orders/<order_id>             one order: status, lines, reservation, authorization
+    GET  /orders?customer_id=&limit=    a customer's orders, newest first
+
+Modules, by seam: `tables` (rows and how an order reads), `attempts` (the claim on a key and its
+states), `saga` (steps and compensations), `followups` (work owed after confirming) and
+`recovery` (`recover(ctx)`: what a crash or an outage left half-done).
+A client retry never creates a second order or a second charge: the key fixes the order id, a
+final answer is replayed, and a retry after a 503 runs only once the last attempt was undone.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from flask import Blueprint, Flask, Response, jsonify, request
+from pydantic import Field, StringConstraints
+from sqlalchemy import select
+
+from shopsim.context import ServiceContext, current
+from shopsim.errors import NotFound, Unavailable, Unprocessable
+from shopsim.services.checkout import attempts, followups, instruments, recovery
+from shopsim.services.checkout.attempts import Stored
+from shopsim.services.checkout.recovery import recover
+from shopsim.services.checkout.saga import Request, Saga
+from shopsim.services.checkout.tables import metadata, order_views, orders
+from shopsim.validation import (
+    CustomerId,
+    IdempotencyKey,
+    Model,
+    Quantity,
+    Query,
+    ShortText,
+    Sku,
+    parse_body,
+    parse_query,
+)
+
+__all__ = ["init_app", "metadata", "recover"]
+
+CardToken = Annotated[str, StringConstraints(pattern=r"^tok_[A-Za-z0-9_-]{1,100}$")]
+Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+RegistryId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+class Line(Model):
+    sku: Sku
+    quantity: Quantity
+
+
+class CheckoutRequest(Model):
+    customer_id: CustomerId
+    idempotency_key: IdempotencyKey
+    card_token: CardToken
+    email: Email
+    name: ShortText
+    items: Annotated[list[Line], Field(max_length=50)] | None = None
+    registry_id: RegistryId | None = None
+
+
+class OrdersQuery(Query):
+    customer_id: CustomerId | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+bp = Blueprint("checkout", __name__)
+
+
+@bp.post("/checkouts")
+def create_checkout():  # type: ignore[no-untyped-def]
+    """Run the saga once per key: a retry replays, waits (409) or runs a fresh attempt."""
+    body = parse_body(request, CheckoutRequest)
+    for i, line in enumerate(body.items or []):
+        if any(other.sku == line.sku for other in (body.items or [])[:i]):
+            raise Unprocessable(
+                f"{line.sku} appears twice", field=f"items[{i}].sku", code="duplicate_sku"
+            )
+    ctx = current()
+    asked = body.model_dump(mode="json", exclude={"idempotency_key"})
+    digest = attempts.request_hash(asked)
+    # Two rounds at most: the first may only resolve what an earlier attempt left half-done.
+    for _ in range(2):
+        claim = attempts.claim(ctx, body.customer_id, body.idempotency_key, digest)
+        if isinstance(claim, Stored):
+            return _reply(claim.status, claim.body, replayed=True)
+        if claim.resume:
+            recovery.resolve(ctx, claim)
+            continue
+        req = Request(
+            customer_id=body.customer_id,
+            card_token=body.card_token,
+            email=body.email,
+            name=body.name,
+            items=asked["items"],
+            registry_id=body.registry_id,
+        )
+        status, answer = Saga(ctx, claim).run(req)
+        return _reply(status, answer, replayed=False)
+    raise Unavailable(  # another request parked the key again meanwhile
+        "this checkout is being recovered; retry shortly",
+        code="checkout_incomplete",
+        headers={"Retry-After": "1"},
+    )
+
+
+def _reply(status: int, body: Any, *, replayed: bool) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@bp.get("/orders/<order_id>")
+def get_order(order_id: str):  # type: ignore[no-untyped-def]
+    """One order, with where its money and stock are."""
+    with current().db.read() as conn:
+        found = select(orders).where(orders.c.id == order_id)
+        row = conn.execute(found).first() if len(order_id) <= 64 else None
+        if row is None:
+            raise NotFound(f"no order {order_id!r}", field="order_id")
+        return jsonify(order_views(conn, [row])[0])
+
+
+@bp.get("/orders")
+def list_orders():  # type: ignore[no-untyped-def]
+    """Orders, newest first, optionally one customer's."""
+    query = parse_query(request.args, OrdersQuery)
+    stmt = select(orders).order_by(orders.c.created_at.desc(), orders.c.id).limit(query.limit)
+    if query.customer_id is not None:
+        stmt = stmt.where(orders.c.customer_id == query.customer_id)
+    with current().db.read() as conn:
+        rows = conn.execute(stmt).fetchall()
+        return jsonify({"orders": order_views(conn, list(rows))})
+
+
+def init_app(app: Flask, ctx: ServiceContext) -> None:
+    """Routes, checkout metrics and the recovery loop."""
+    ctx.extras["checkout_metrics"] = instruments.register(ctx, lambda: followups.pending_count(ctx))
+    app.register_blueprint(bp)
+    ctx.every(2.0, "recover", lambda: recover(ctx))
