@@ -150,6 +150,12 @@ class Stack:
             proc.wait()
         self.procs.clear()
 
+    def kill(self, service: str) -> None:
+        """SIGKILL one service's process group, as a crash would (its callers see refusals)."""
+        proc = self.procs[service]
+        _signal_group(proc, signal.SIGKILL)
+        proc.wait()
+
     def dead(self) -> list[str]:
         """Services whose process has exited."""
         return [name for name, proc in self.procs.items() if proc.poll() is not None]

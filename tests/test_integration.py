@@ -164,3 +164,61 @@ def test_doorbuster_race_never_oversells_on_postgres(live_settings, start_stack,
     settings = live_settings.replace(db_url=pg_url)
     start_stack(settings)
     race_for_doorbuster(settings)
+
+
+def _hidden(html: str, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert match, f"no hidden field {name} in the page"
+    return match.group(1)
+
+
+def test_purchase_through_the_html_pages(live_settings, start_stack):
+    start_stack(live_settings)
+    with httpx.Client(base_url=live_settings.url("storefront"), timeout=30.0) as browser:
+        home = browser.get("/")
+        assert home.status_code == 200 and "Doorbusters" in home.text
+        # A page that needs a customer sends the browser to sign in, then back.
+        to_login = browser.get("/checkout")
+        assert to_login.status_code == 303 and "/login" in to_login.headers["location"]
+        signed = browser.post("/login", data={"customer_id": "5", "next": "/products/SKU-0003"})
+        assert signed.status_code == 303
+        product = browser.get(signed.headers["location"])
+        assert product.status_code == 200 and "SKU-0003" in product.text
+        added = browser.post(
+            "/cart/items", data={"sku": "SKU-0003", "quantity": "1"}, follow_redirects=True
+        )
+        assert added.status_code == 200 and added.url.path == "/cart"
+        cart = browser.get("/api/customers/5/cart").json()
+        assert [(i["sku"], i["quantity"]) for i in cart["items"]] == [("SKU-0003", 1)]
+        assert cart["items"][0]["name"] in added.text
+        page = browser.get("/checkout")
+        assert page.status_code == 200
+        form = {"idempotency_key": _hidden(page.text, "idempotency_key"), "card_token": "tok_visa"}
+        placed = browser.post("/checkout", data=form)
+        assert placed.status_code == 303, placed.text[:500]
+        order_id = placed.headers["location"].rsplit("/", 1)[-1]
+        double_submit = browser.post("/checkout", data=form)  # the back button, pressed again
+        assert double_submit.headers["location"].endswith(order_id)
+        confirmation = browser.get(placed.headers["location"])
+        assert confirmation.status_code == 200
+        assert "Your order is confirmed" in confirmation.text and order_id in confirmation.text
+    with httpx.Client(timeout=10.0) as direct:
+        charges = direct.get(
+            f"{live_settings.url('payment')}/charges", params={"reference": order_id}
+        ).json()["charges"]
+    assert len(charges) == 1
+
+
+def test_dog_page_when_checkout_is_down(live_settings, start_stack):
+    stack = start_stack(live_settings)
+    with httpx.Client(base_url=live_settings.url("storefront"), timeout=30.0) as browser:
+        browser.post("/login", data={"customer_id": "6", "next": "/"})
+        browser.post("/cart/items", data={"sku": "SKU-0004", "quantity": "1"})
+        form = {"idempotency_key": _hidden(browser.get("/checkout").text, "idempotency_key")}
+        stack.kill("checkout")  # the process dies: callers get connection errors
+        failed = browser.post("/checkout", data=form | {"card_token": "tok_visa"})
+        assert failed.status_code == 503
+        assert "Something went wrong on our end" in failed.text
+        assert re.search(r"INC-[0-9A-F]{8}", failed.text)
+        metrics = browser.get("/metrics").text
+    assert 'shopsim_error_pages_total{page="checkout"} 1.0' in metrics
