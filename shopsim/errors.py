@@ -101,9 +101,7 @@ _BY_STATUS: dict[int, type[ShopsimError]] = {
 }
 
 
-def from_response(
-    status: int, body: Any, headers: Mapping[str, str] | None = None
-) -> ShopsimError:
+def from_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> ShopsimError:
     """Rebuild the error a dependency answered with (and its Retry-After) for our own caller."""
     err = body.get("error") if isinstance(body, dict) else None
     if not isinstance(err, dict):

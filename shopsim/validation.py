@@ -7,7 +7,7 @@ or a value out of range, is 422 with the field's dotted path (``items[0].quantit
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, TypeVar
 
 from flask import Request
@@ -40,6 +40,24 @@ class Query(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Line(Model):
+    """One line of a body that lists goods: a SKU and how many of it."""
+
+    sku: Sku
+    quantity: Quantity
+
+
+def distinct_skus(lines: Sequence[Line], field: str = "items") -> None:
+    """Refuse a list that names one SKU twice: 422 code "duplicate_sku" at the second line."""
+    seen: set[str] = set()
+    for i, line in enumerate(lines):
+        if line.sku in seen:
+            raise Unprocessable(
+                f"{line.sku} appears twice", field=f"{field}[{i}].sku", code="duplicate_sku"
+            )
+        seen.add(line.sku)
+
+
 def field_path(loc: tuple[Any, ...]) -> str:
     """('items', 0, 'quantity') -> 'items[0].quantity'."""
     out = ""
@@ -62,7 +80,7 @@ def _raise_first(exc: ValidationError, prefix: str = "") -> None:
     elif kind == "extra_forbidden":
         message = f"{path} is not a known field"
     else:
-        message = f"{path}: {err['msg']}"
+        message = f"{path}: {err['msg'].removeprefix('Value error, ')}"
     raise Unprocessable(message, field=path)
 
 

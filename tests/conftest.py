@@ -14,6 +14,7 @@ import shutil
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from shopsim.app import close_app, create_app
+from shopsim.client import Dependency
 from shopsim.runner import Stack
 from shopsim.seed import SeedData, apply, generate
 from shopsim.settings import DEPENDENCIES, SERVICE_NAMES, Settings
@@ -64,6 +66,27 @@ class Store:
         value = self.ctx(service).metrics.registry.get_sample_value(name, labels or {})
         return 0.0 if value is None else float(value)
 
+    @contextmanager
+    def transport(self, service: str, dep: str, transport: httpx.BaseTransport) -> Iterator[None]:
+        """While inside, `service`'s calls to `dep` go through `transport`, then the real one."""
+        ctx = self.ctx(service)
+        original = ctx.deps[dep]
+        swapped = Dependency(
+            service=service,
+            name=dep,
+            base_url=ctx.settings.url(dep),
+            policy=lambda: ctx.policies.get(dep),
+            metrics=ctx.metrics,
+            faults=ctx.faults,
+            transport=transport,
+        )
+        ctx.deps[dep] = swapped
+        try:
+            yield
+        finally:
+            ctx.deps[dep] = original
+            swapped.close()
+
     def close(self) -> None:
         for app in self.apps.values():
             close_app(app)
@@ -74,6 +97,26 @@ def _lazy_transport(apps: dict[str, Flask], name: str) -> httpx.WSGITransport:
         return apps[name](environ, start_response)
 
     return httpx.WSGITransport(app=wsgi)
+
+
+def refusing() -> httpx.MockTransport:
+    """A transport on which every request fails to connect: the dependency is down."""
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    return httpx.MockTransport(refuse)
+
+
+def everything(store: Store) -> dict[str, list[str]]:
+    """Every row of every service's tables: compare two snapshots to prove nothing was written."""
+    out: dict[str, list[str]] = {}
+    for name in SERVICE_NAMES:
+        db = store.ctx(name).db
+        with db.read() as conn:
+            for table in db.metadata.sorted_tables:
+                out[table.name] = sorted(repr(tuple(r)) for r in conn.execute(sa.select(table)))
+    return out
 
 
 def make_store(settings: Settings, seed: int = 1, **generate_options: Any) -> Store:

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import httpx
 import pytest
+from conftest import refusing
 from sqlalchemy import func, select
 
-from shopsim.client import Dependency
 from shopsim.services import checkout, inventory, notifications
 from shopsim.services.checkout import attempts, tables
 from shopsim.services.payment import tables as payment_tables
@@ -37,29 +36,9 @@ class Faulty(httpx.BaseTransport):
         return response
 
 
-@contextmanager
-def faults(store, dep: str, **kinds: tuple[str, ...]) -> Iterator[None]:
+def faults(store, dep: str, **kinds: tuple[str, ...]) -> AbstractContextManager[None]:
     """While inside, checkout's calls to `dep` go through a Faulty transport."""
-    ctx = store.ctx("checkout")
-    original = ctx.deps[dep]
-    ctx.deps[dep] = Dependency(
-        service="checkout",
-        name=dep,
-        base_url=ctx.settings.url(dep),
-        policy=lambda: ctx.policies.get(dep),
-        metrics=ctx.metrics,
-        transport=Faulty(store.apps[dep], **kinds),
-    )
-    try:
-        yield
-    finally:
-        ctx.deps[dep].close()
-        ctx.deps[dep] = original
-
-
-def down(store, dep: str):
-    """Every call from checkout to `dep` fails to connect."""
-    return faults(store, dep, refuse=("",))
+    return store.transport("checkout", dep, Faulty(store.apps[dep], **kinds))
 
 
 def _body(store, key: str = "k1", **changes):
@@ -228,20 +207,8 @@ def test_same_key_while_running_is_409_in_use(store):
                 seen.append(_checkout(store, body))
             return super().handle_request(request)
 
-    ctx = store.ctx("checkout")
-    original = ctx.deps["payment"]
-    ctx.deps["payment"] = Dependency(
-        service="checkout",
-        name="payment",
-        base_url=ctx.settings.url("payment"),
-        policy=lambda: ctx.policies.get("payment"),
-        metrics=ctx.metrics,
-        transport=Meddler(store.apps["payment"]),
-    )
-    try:
+    with store.transport("checkout", "payment", Meddler(store.apps["payment"])):
         assert _checkout(store, body).status_code == 201
-    finally:
-        ctx.deps["payment"] = original
     assert seen[0].status_code == 409
     assert seen[0].get_json()["error"]["code"] == "idempotency_key_in_use"
     assert seen[0].headers["Retry-After"] == "1"
@@ -353,7 +320,7 @@ def test_payment_unreachable_is_503_then_retry_succeeds_once(any_store):
     store = any_store  # on SQLite, then PostgreSQL
     before = _stock(store, "SKU-0001")
     body = _body(store, items=[{"sku": "SKU-0001", "quantity": 2}])
-    with down(store, "payment"):
+    with store.transport("checkout", "payment", refusing()):
         response = _checkout(store, body)
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "dependency_failed"
@@ -445,7 +412,7 @@ def test_lapsed_reservation_is_taken_again_when_capture_is_settled(store):
 
 def test_catalog_unreachable_is_503_retryable_with_nothing_held(store):
     body = _body(store, items=[{"sku": "SKU-0001", "quantity": 1}])
-    with down(store, "catalog"):
+    with store.transport("checkout", "catalog", refusing()):
         response = _checkout(store, body)
     assert response.status_code == 503
     assert _attempt(store, body).state == "retryable"
@@ -520,7 +487,7 @@ def test_recover_releases_an_abandoned_attempt_then_retry_succeeds(store):
 
 def test_recover_finishes_a_pending_confirmation_once(store):
     body = _body(store, items=[{"sku": "SKU-0001", "quantity": 1}])
-    with down(store, "notifications"):
+    with store.transport("checkout", "notifications", refusing()):
         assert _checkout(store, body).status_code == 201
     assert store.metric("checkout", "shopsim_checkout_followups_pending") == 1.0
     assert _outbox(store) == 0

@@ -2,39 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import httpx
 import pytest
+from conftest import refusing
 from sqlalchemy import func, select
 
-from shopsim.client import Dependency
 from shopsim.services import notifications, registry
-
-
-def _refuse(request: httpx.Request) -> httpx.Response:
-    raise httpx.ConnectError("connection refused", request=request)
-
-
-@contextmanager
-def outage(store, service: str, dep: str) -> Iterator[None]:
-    """While inside, every call from `service` to `dep` fails to connect."""
-    ctx = store.ctx(service)
-    original = ctx.deps[dep]
-    ctx.deps[dep] = Dependency(
-        service=service,
-        name=dep,
-        base_url=ctx.settings.url(dep),
-        policy=lambda: ctx.policies.get(dep),
-        metrics=ctx.metrics,
-        transport=httpx.MockTransport(_refuse),
-    )
-    try:
-        yield
-    finally:
-        ctx.deps[dep].close()
-        ctx.deps[dep] = original
 
 
 def _written(store) -> tuple[int, int]:
@@ -226,7 +198,7 @@ def test_purchase_enqueues_gift_alert_for_the_registry(store):
 def test_gift_alert_retried_after_notifications_outage(store):
     reg = store.data.registries[0]
     rctx = store.ctx("registry")
-    with outage(store, "registry", "notifications"):
+    with store.transport("registry", "notifications", refusing()):
         assert _buy(store, reg, order_id="ord_late").status_code == 201
         assert registry.retry_pending_alerts(rctx) == 0
     with rctx.db.read() as conn:

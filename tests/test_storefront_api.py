@@ -6,43 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
 import pytest
-from sqlalchemy import select
+from conftest import everything, refusing
 
-from shopsim.client import Dependency
 from shopsim.services.notifications.sender import send_pending
-from shopsim.settings import SERVICE_NAMES
 
 CARD = "tok_visa"
-
-
-def everything(store: Any) -> dict[str, list[str]]:
-    """Every row of every service's tables: compare two snapshots to prove nothing was written."""
-    out: dict[str, list[str]] = {}
-    for name in SERVICE_NAMES:
-        db = store.ctx(name).db
-        with db.read() as conn:
-            for table in db.metadata.sorted_tables:
-                out[table.name] = sorted(repr(tuple(r)) for r in conn.execute(select(table)))
-    return out
-
-
-def cut(store: Any, service: str, dependency: str) -> None:
-    """Make every call from `service` to `dependency` fail to connect."""
-    ctx = store.ctx(service)
-
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
-
-    ctx.deps[dependency] = Dependency(
-        service=service,
-        name=dependency,
-        base_url=store.settings.url(dependency),
-        policy=lambda: ctx.policies.get(dependency),
-        metrics=ctx.metrics,
-        transport=httpx.MockTransport(refuse),
-    )
 
 
 def add(store: Any, sku: str = "SKU-0001", quantity: int = 2, customer: int = 1) -> Any:
@@ -285,9 +254,9 @@ def test_out_of_stock_is_409_naming_the_line(store):
 
 def test_checkout_unreachable_is_503_with_an_incident_and_nothing_written(store):
     add(store, "SKU-0001", 1)
-    cut(store, "storefront", "checkout")
     before = everything(store)
-    response = checkout(store)
+    with store.transport("storefront", "checkout", refusing()):
+        response = checkout(store)
     assert response.status_code == 503
     error = response.get_json()["error"]
     assert error["code"] == "dependency_failed"
@@ -297,8 +266,8 @@ def test_checkout_unreachable_is_503_with_an_incident_and_nothing_written(store)
 
 
 def test_catalog_unreachable_is_503_for_browsing(store):
-    cut(store, "storefront", "catalog")
-    response = store.client("storefront").get("/api/products")
+    with store.transport("storefront", "catalog", refusing()):
+        response = store.client("storefront").get("/api/products")
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "dependency_failed"
 

@@ -6,43 +6,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import httpx
 import pytest
-from sqlalchemy import select
+from conftest import everything, refusing
 
-from shopsim.client import Dependency
 from shopsim.services.storefront import errorpages, shop
-from shopsim.settings import SERVICE_NAMES
 
 DOG = "Something went wrong on our end"
-
-
-def everything(store: Any) -> dict[str, list[str]]:
-    """Every row of every service's tables: compare two snapshots to prove nothing was written."""
-    out: dict[str, list[str]] = {}
-    for name in SERVICE_NAMES:
-        db = store.ctx(name).db
-        with db.read() as conn:
-            for table in db.metadata.sorted_tables:
-                out[table.name] = sorted(repr(tuple(r)) for r in conn.execute(select(table)))
-    return out
-
-
-def cut(store: Any, service: str, dependency: str) -> None:
-    """Make every call from `service` to `dependency` fail to connect."""
-    ctx = store.ctx(service)
-
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
-
-    ctx.deps[dependency] = Dependency(
-        service=service,
-        name=dependency,
-        base_url=store.settings.url(dependency),
-        policy=lambda: ctx.policies.get(dependency),
-        metrics=ctx.metrics,
-        transport=httpx.MockTransport(refuse),
-    )
 
 
 def signed_in(store: Any, customer_id: int = 1) -> Any:
@@ -387,12 +356,17 @@ def test_every_page_endpoint_has_an_error_page_label(store):
     assert set(errorpages.PAGE_OF_ENDPOINT.values()) <= set(errorpages.ERROR_PAGES)
 
 
-def test_checkout_unreachable_shows_the_dog_page(store):
+def checkout_while_down(store: Any, service: str, dep: str) -> Any:
+    """Sign in, add one SKU-0001 and submit the checkout form while `service` cannot reach `dep`."""
     client = signed_in(store)
     add_via_form(client, "SKU-0001", "1")
     key = hidden(text(client.get("/checkout")), "idempotency_key")[0]
-    cut(store, "storefront", "checkout")
-    response = client.post("/checkout", data={"idempotency_key": key, "card_token": "tok_visa"})
+    with store.transport(service, dep, refusing()):
+        return client.post("/checkout", data={"idempotency_key": key, "card_token": "tok_visa"})
+
+
+def test_checkout_unreachable_shows_the_dog_page(store):
+    response = checkout_while_down(store, "storefront", "checkout")
     assert response.status_code == 503
     html = text(response)
     assert DOG in html and "Our team has been told" in html
@@ -403,11 +377,7 @@ def test_checkout_unreachable_shows_the_dog_page(store):
 
 
 def test_payment_unreachable_behind_checkout_shows_the_dog_page_and_charges_nothing(store):
-    client = signed_in(store)
-    add_via_form(client, "SKU-0001", "1")
-    key = hidden(text(client.get("/checkout")), "idempotency_key")[0]
-    cut(store, "checkout", "payment")
-    response = client.post("/checkout", data={"idempotency_key": key, "card_token": "tok_visa"})
+    response = checkout_while_down(store, "checkout", "payment")
     assert response.status_code == 503
     assert DOG in text(response)
     assert error_pages(store, "checkout") == 1.0
@@ -416,8 +386,8 @@ def test_payment_unreachable_behind_checkout_shows_the_dog_page_and_charges_noth
 
 
 def test_catalog_unreachable_shows_the_dog_page_on_home(store):
-    cut(store, "storefront", "catalog")
-    response = store.client("storefront").get("/")
+    with store.transport("storefront", "catalog", refusing()):
+        response = store.client("storefront").get("/")
     assert response.status_code == 503
     assert DOG in text(response)
     assert error_pages(store, "home") == 1.0
@@ -435,9 +405,9 @@ def test_a_bug_shows_the_dog_page_with_500(store, monkeypatch):
 
 
 def test_each_incident_gets_its_own_reference(store):
-    cut(store, "storefront", "registry")
     client = store.client("storefront")
-    first, second = text(client.get("/registries")), text(client.get("/registries"))
+    with store.transport("storefront", "registry", refusing()):
+        first, second = text(client.get("/registries")), text(client.get("/registries"))
     refs = re.findall(r"INC-[0-9A-F]{8}", first) + re.findall(r"INC-[0-9A-F]{8}", second)
     assert len(set(refs)) == 2
     assert error_pages(store, "registry") == 2.0
@@ -512,7 +482,6 @@ def test_gift_form_errors_re_render_the_registry(store, changes, status, message
 
 
 def test_gift_form_failure_on_our_side_is_the_gift_dog_page(store):
-    cut(store, "storefront", "checkout")
     registry = store.data.registries[0]
     form = {
         "sku": registry.items[0][0],
@@ -520,7 +489,9 @@ def test_gift_form_failure_on_our_side_is_the_gift_dog_page(store):
         "card_token": "tok_visa",
         "idempotency_key": "gift-form-2",
     }
-    response = signed_in(store, 10).post(f"/registries/{registry.id}/gift", data=form)
+    client = signed_in(store, 10)
+    with store.transport("storefront", "checkout", refusing()):
+        response = client.post(f"/registries/{registry.id}/gift", data=form)
     assert response.status_code == 503
     assert DOG in text(response)
     assert error_pages(store, "gift") == 1.0

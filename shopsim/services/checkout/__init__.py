@@ -20,7 +20,7 @@ from pydantic import Field, StringConstraints
 from sqlalchemy import select
 
 from shopsim.context import ServiceContext, current
-from shopsim.errors import NotFound, Unavailable, Unprocessable
+from shopsim.errors import NotFound, Unavailable
 from shopsim.services.checkout import attempts, followups, instruments, recovery
 from shopsim.services.checkout.attempts import Stored
 from shopsim.services.checkout.recovery import recover
@@ -29,11 +29,11 @@ from shopsim.services.checkout.tables import metadata, order_views, orders
 from shopsim.validation import (
     CustomerId,
     IdempotencyKey,
+    Line,
     Model,
-    Quantity,
     Query,
     ShortText,
-    Sku,
+    distinct_skus,
     parse_body,
     parse_query,
 )
@@ -43,11 +43,6 @@ __all__ = ["init_app", "metadata", "recover"]
 CardToken = Annotated[str, StringConstraints(pattern=r"^tok_[A-Za-z0-9_-]{1,100}$")]
 Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 RegistryId = Annotated[int, Field(ge=1, le=2**31 - 1)]
-
-
-class Line(Model):
-    sku: Sku
-    quantity: Quantity
 
 
 class CheckoutRequest(Model):
@@ -72,11 +67,7 @@ bp = Blueprint("checkout", __name__)
 def create_checkout():  # type: ignore[no-untyped-def]
     """Run the saga once per key: a retry replays, waits (409) or runs a fresh attempt."""
     body = parse_body(request, CheckoutRequest)
-    for i, line in enumerate(body.items or []):
-        if any(other.sku == line.sku for other in (body.items or [])[:i]):
-            raise Unprocessable(
-                f"{line.sku} appears twice", field=f"items[{i}].sku", code="duplicate_sku"
-            )
+    distinct_skus(body.items or [])
     ctx = current()
     asked = body.model_dump(mode="json", exclude={"idempotency_key"})
     digest = attempts.request_hash(asked)

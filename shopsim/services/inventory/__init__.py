@@ -1,0 +1,185 @@
+"""inventory: stock per SKU and all-or-nothing reservations that never oversell.
+
+GET  /stock/<sku>                       on hand, reserved, available
+POST /reservations                      hold stock: {"reservation_id", "items", "ttl_s"?}
+GET  /reservations/<rid>                one reservation
+POST /reservations/<rid>/commit         the goods leave: on_hand and reserved both drop
+POST /reservations/<rid>/release        the hold ends: reserved drops
+
+A reservation is held -> committed | released | expired. Every change of stock happens in one
+transaction that first locks the stock rows (in SKU order; see `holds`), so
+0 <= reserved <= on_hand holds under any concurrency.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from flask import Blueprint, Flask, jsonify, request
+from prometheus_client import Counter
+from pydantic import Field, StringConstraints
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from shopsim.context import ServiceContext, current
+from shopsim.db import Database
+from shopsim.errors import Conflict, NotFound
+from shopsim.seed import SeedData
+from shopsim.services.inventory.holds import find, reserve, settle, transact, view
+from shopsim.services.inventory.tables import metadata, reservations, stock
+from shopsim.validation import Line, Model, distinct_skus, parse_body
+
+__all__ = ["metadata", "init_app", "load_seed", "expire_reservations", "reservations", "stock"]
+
+OUTCOMES = ("held", "insufficient", "committed", "released", "expired")
+EXPIRY_BATCH = 1000
+#: Ending a reservation that already ended: these statuses refuse (409 code); the others replay.
+REFUSALS = {
+    "committed": {"released": "reservation_released", "expired": "reservation_expired"},
+    "released": {"committed": "reservation_committed"},
+}
+
+
+class ReserveRequest(Model):
+    reservation_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    items: Annotated[list[Line], Field(min_length=1, max_length=50)]
+    ttl_s: Annotated[float, Field(ge=1, le=3600)] | None = None
+
+
+def _now(ctx: ServiceContext) -> float:
+    return ctx.extras["inventory_clock"]()  # type: ignore[no-any-return]
+
+
+def _count(ctx: ServiceContext, outcome: str) -> None:
+    ctx.extras["inventory_outcomes"][outcome].inc()
+
+
+bp = Blueprint("inventory", __name__)
+
+
+@bp.get("/stock/<sku>")
+def get_stock(sku: str):  # type: ignore[no-untyped-def]
+    """Stock of one SKU."""
+    with current().db.read() as conn:
+        row = conn.execute(select(stock).where(stock.c.sku == sku)).first()
+    if row is None:
+        raise NotFound(f"no stock record for SKU {sku!r}", field="sku")
+    available = row.on_hand - row.reserved
+    return jsonify(
+        {"sku": row.sku, "on_hand": row.on_hand, "reserved": row.reserved, "available": available}
+    )
+
+
+@bp.post("/reservations")
+def create_reservation():  # type: ignore[no-untyped-def]
+    """Hold stock for every item, or for none."""
+    body = parse_body(request, ReserveRequest)
+    distinct_skus(body.items)
+    ctx = current()
+    items = [{"sku": line.sku, "quantity": line.quantity} for line in body.items]
+    ttl_s = body.ttl_s if body.ttl_s is not None else ctx.settings.reservation_ttl_s
+    now = _now(ctx)
+    try:
+        created, answer = transact(
+            ctx, lambda conn: reserve(conn, body.reservation_id, items, ttl_s, now)
+        )
+    except Conflict as exc:
+        if exc.code == "insufficient_stock":
+            _count(ctx, "insufficient")
+        raise
+    if created:
+        _count(ctx, "held")
+    return jsonify(answer), 201 if created else 200
+
+
+@bp.get("/reservations/<rid>")
+def get_reservation(rid: str):  # type: ignore[no-untyped-def]
+    """One reservation as stored."""
+    with current().db.read() as conn:
+        return jsonify(view(find(conn, rid, lock=False)))
+
+
+@bp.post("/reservations/<rid>/commit")
+def commit_reservation(rid: str):  # type: ignore[no-untyped-def]
+    """Turn a hold into a sale; committing twice is a no-op."""
+    return jsonify(_end(current(), rid, "committed"))
+
+
+@bp.post("/reservations/<rid>/release")
+def release_reservation(rid: str):  # type: ignore[no-untyped-def]
+    """Give a hold back; releasing a released or expired reservation is a no-op."""
+    return jsonify(_end(current(), rid, "released"))
+
+
+def _end(ctx: ServiceContext, rid: str, target: str) -> dict[str, Any]:
+    """Move a held reservation to `target`; a reservation already ended is replayed or refused."""
+    now = _now(ctx)
+
+    def work(conn: Connection) -> tuple[str | None, dict[str, Any]]:
+        row = find(conn, rid)
+        if row.status != "held":
+            refusal = REFUSALS[target].get(row.status)
+            if refusal:
+                raise Conflict(f"{rid!r} is {row.status}", field="reservation_id", code=refusal)
+            return None, view(row)
+        # Past its deadline but not swept yet: it expires now, whatever the sweeper's timing.
+        outcome = "expired" if target == "committed" and row.expires_at <= now else target
+        settle(conn, row, outcome, now)
+        return outcome, {**view(row), "status": outcome}
+
+    outcome, answer = transact(ctx, work)
+    if outcome:
+        _count(ctx, outcome)
+    if outcome == "expired":
+        code = REFUSALS[target]["expired"]
+        raise Conflict(f"{rid!r} is expired", field="reservation_id", code=code)
+    return answer  # type: ignore[no-any-return]
+
+
+def expire_reservations(ctx: ServiceContext, now: float | None = None) -> int:
+    """Expire held reservations past their deadline, returning their stock; returns how many."""
+    now = _now(ctx) if now is None else now
+    due_stmt = (
+        select(reservations.c.id)
+        .where(reservations.c.status == "held", reservations.c.expires_at <= now)
+        .order_by(reservations.c.expires_at)
+        .limit(EXPIRY_BATCH)
+    )
+    with ctx.db.read() as conn:
+        due = conn.execute(due_stmt).scalars().all()
+    expired = 0
+    for rid in due:
+        # One transaction each, so the sweeper never holds the write lock for long.
+        with ctx.db.write() as conn:
+            row = find(conn, rid)
+            if row.status != "held":
+                continue  # committed or released since the scan
+            settle(conn, row, "expired", now)
+        _count(ctx, "expired")
+        expired += 1
+    return expired
+
+
+def init_app(app: Flask, ctx: ServiceContext) -> None:
+    """Routes, the reservation counter, the clock and the expiry sweeper."""
+    counter = Counter(
+        "shopsim_inventory_reservations",
+        "Reservation outcomes: held, refused for insufficient stock, committed, released, expired.",
+        ["outcome"],
+        registry=ctx.metrics.registry,
+    )
+    ctx.extras["inventory_outcomes"] = {o: counter.labels(o) for o in OUTCOMES}
+    # Tests may swap the clock to move time instead of sleeping.
+    ctx.extras.setdefault("inventory_clock", time.time)
+    app.register_blueprint(bp)
+    ctx.every(1.0, "expiry", lambda: expire_reservations(ctx))
+
+
+def load_seed(db: Database, data: SeedData) -> None:
+    """One stock row per seeded SKU, nothing reserved."""
+    with db.write() as conn:
+        conn.execute(
+            stock.insert(),
+            [{"sku": sku, "on_hand": on_hand, "reserved": 0} for sku, on_hand in data.stock],
+        )

@@ -1,0 +1,123 @@
+"""Stock transactions: holding, settling and replaying reservations on one connection.
+
+Every function here runs inside a write transaction the caller opened, and locks the stock rows
+it touches in SKU order first, so two writers cannot deadlock and 0 <= reserved <= on_hand holds
+under any concurrency.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from shopsim.context import ServiceContext
+from shopsim.errors import Conflict, NotFound
+from shopsim.services.inventory.tables import reservations, stock
+
+
+def view(row: Any) -> dict[str, Any]:
+    """A reservation row as the API answers it."""
+    return {
+        "reservation_id": row.id,
+        "status": row.status,
+        "items": json.loads(row.items),
+        "expires_at": row.expires_at,
+    }
+
+
+def _key(items: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    return sorted((i["sku"], i["quantity"]) for i in items)
+
+
+def lock_stock(conn: Connection, skus: list[str]) -> dict[str, Any]:
+    """The stock rows of `skus`, locked in SKU order so two writers cannot deadlock."""
+    stmt = select(stock).where(stock.c.sku.in_(sorted(set(skus)))).order_by(stock.c.sku)
+    return {row.sku: row for row in conn.execute(stmt.with_for_update())}
+
+
+def find(conn: Connection, rid: str, *, lock: bool = True) -> Any:
+    """The reservation row (locked for writers); 404 when there is none."""
+    stmt = select(reservations).where(reservations.c.id == rid)
+    row = conn.execute(stmt.with_for_update() if lock else stmt).first()
+    if row is None:
+        raise NotFound(f"no reservation {rid!r}", field="reservation_id")
+    return row
+
+
+def hold(conn: Connection, items: list[dict[str, Any]]) -> None:
+    """Reserve every item or none: 404 for an unknown SKU, 409 when one is short."""
+    rows = lock_stock(conn, [i["sku"] for i in items])
+    for i, item in enumerate(items):
+        if item["sku"] not in rows:
+            raise NotFound(f"no stock record for SKU {item['sku']!r}", field=f"items[{i}].sku")
+    for i, item in enumerate(items):
+        row = rows[item["sku"]]
+        available = row.on_hand - row.reserved
+        if item["quantity"] > available:
+            raise Conflict(
+                f"only {available} of {item['sku']} available",
+                field=f"items[{i}].quantity",
+                code="insufficient_stock",
+                extra={"sku": item["sku"], "available": available},
+            )
+    for item in sorted(items, key=lambda i: i["sku"]):
+        conn.execute(
+            stock.update()
+            .where(stock.c.sku == item["sku"])
+            .values(reserved=stock.c.reserved + item["quantity"])
+        )
+
+
+def settle(conn: Connection, row: Any, status: str, now: float) -> None:
+    """End a held reservation: committed goods leave the shelf, anything else frees the hold."""
+    items = json.loads(row.items)
+    lock_stock(conn, [i["sku"] for i in items])
+    for item in sorted(items, key=lambda i: i["sku"]):
+        q = item["quantity"]
+        values: dict[str, Any] = {"reserved": stock.c.reserved - q}
+        if status == "committed":
+            values["on_hand"] = stock.c.on_hand - q
+        conn.execute(stock.update().where(stock.c.sku == item["sku"]).values(**values))
+    conn.execute(
+        reservations.update()
+        .where(reservations.c.id == row.id)
+        .values(status=status, updated_at=now)
+    )
+
+
+def reserve(
+    conn: Connection, rid: str, items: list[dict[str, Any]], ttl_s: float, now: float
+) -> tuple[bool, dict[str, Any]]:
+    """(created, reservation): a known id with the same items is replayed, not held twice."""
+    row = conn.execute(select(reservations).where(reservations.c.id == rid)).first()
+    if row is not None:
+        if _key(json.loads(row.items)) == _key(items):
+            return False, view(row)
+        raise Conflict(
+            f"reservation {rid!r} exists with different items",
+            field="reservation_id",
+            code="idempotency_key_reused",
+        )
+    hold(conn, items)
+    expires_at = now + ttl_s
+    values = {"status": "held", "items": json.dumps(items), "expires_at": expires_at}
+    conn.execute(reservations.insert().values(id=rid, created_at=now, updated_at=now, **values))
+    return True, {"reservation_id": rid, "status": "held", "items": items, "expires_at": expires_at}
+
+
+def transact(ctx: ServiceContext, work: Callable[[Connection], Any]) -> Any:
+    """Run `work` in one write transaction, once more if a concurrent insert won a race."""
+    for attempt in range(2):
+        try:
+            with ctx.db.write() as conn:
+                return work(conn)
+        except IntegrityError:
+            # Two requests with one new reservation_id (PostgreSQL): the retry replays the winner.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
