@@ -58,7 +58,7 @@ def run(base_url: str, *, duration_s: float, concurrency: int, skus: list[str]) 
                 )
                 if added.status_code != 200:
                     with lock:
-                        result.failures[f"cart {added.status_code}"] += 1
+                        result.failures[f"cart {added.status_code} {_code(added)}"] += 1
                     continue
                 started = time.perf_counter()
                 done = client.post(
@@ -70,7 +70,7 @@ def run(base_url: str, *, duration_s: float, concurrency: int, skus: list[str]) 
                     if done.status_code == 201:
                         result.latencies.append(elapsed)
                     else:
-                        result.failures[f"checkout {done.status_code}"] += 1
+                        result.failures[f"checkout {done.status_code} {_code(done)}"] += 1
 
     threads = [threading.Thread(target=buyer, args=(n,), daemon=True) for n in range(concurrency)]
     started = time.monotonic()
@@ -80,6 +80,14 @@ def run(base_url: str, *, duration_s: float, concurrency: int, skus: list[str]) 
         t.join()
     result.seconds = time.monotonic() - started
     return result
+
+
+def _code(response: httpx.Response) -> str:
+    """The error code of a house JSON error, or "-" for anything else."""
+    try:
+        return str(response.json()["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return "-"
 
 
 def _bounded(name: str, low: float, high: float, kind: type = float) -> Callable[[str], float]:

@@ -5,16 +5,22 @@ POST   /carts/<customer_id>/items         {"sku", "quantity"} adds to the line
 PUT    /carts/<customer_id>/items/<sku>   {"quantity"} sets the line
 DELETE /carts/<customer_id>/items/<sku>   removes the line (404 when not in the cart)
 DELETE /carts/<customer_id>               empties the cart (idempotent)
+POST   /carts/<customer_id>/purchases     {"order_id", "items"} takes the bought quantities out,
+                                          once per order
+
+Checkout takes bought items out with /purchases rather than emptying the cart: a late or
+repeated request then cannot wipe what the customer added after paying.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Blueprint, Flask, jsonify, request
 from prometheus_client import Counter
+from pydantic import Field, StringConstraints
 from sqlalchemy import Column, Connection, Float, Integer, MetaData, String, Table, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -24,7 +30,7 @@ from shopsim.validation import CustomerId, Model, Quantity, Sku, parse_body, par
 
 MAX_LINES = 50
 MAX_LINE_QUANTITY = 99
-OPERATIONS = ("add", "set", "remove", "clear")
+OPERATIONS = ("add", "set", "remove", "clear", "purchase")
 
 metadata = MetaData()
 lines = Table(
@@ -34,6 +40,14 @@ lines = Table(
     Column("sku", String(32), primary_key=True),
     Column("quantity", Integer, nullable=False),
     Column("updated_at", Float, nullable=False),
+)
+
+purchases = Table(
+    "cart_purchases",
+    metadata,
+    Column("order_id", String(64), primary_key=True),
+    Column("customer_id", Integer, nullable=False),
+    Column("applied_at", Float, nullable=False),
 )
 
 
@@ -52,6 +66,11 @@ class AddItem(Model):
 
 class SetItem(Model):
     quantity: Quantity
+
+
+class Purchase(Model):
+    order_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    items: Annotated[list[AddItem], Field(min_length=1, max_length=MAX_LINES)]
 
 
 def _customer(customer_id: int) -> int:
@@ -212,6 +231,37 @@ def clear_cart(customer_id: int):  # type: ignore[no-untyped-def]
         conn.execute(lines.delete().where(lines.c.customer_id == customer_id))
 
     return jsonify(_write(current(), "clear", customer_id, change))
+
+
+@bp.post("/carts/<int:customer_id>/purchases")
+def take_purchase(customer_id: int):  # type: ignore[no-untyped-def]
+    """Take an order's items out of the cart, once per order_id; lines never go below zero."""
+    customer_id = _customer(customer_id)
+    body = parse_body(request, Purchase)
+
+    def change(conn: Connection) -> None:
+        seen = select(purchases.c.order_id).where(purchases.c.order_id == body.order_id)
+        if conn.execute(seen.with_for_update()).first() is not None:
+            return  # applied before: a retry or a late duplicate changes nothing
+        conn.execute(
+            purchases.insert().values(
+                order_id=body.order_id, customer_id=customer_id, applied_at=time.time()
+            )
+        )
+        for item in body.items:
+            held = _line(conn, customer_id, item.sku)
+            if held is None:
+                continue
+            if held <= item.quantity:
+                conn.execute(
+                    lines.delete().where(
+                        lines.c.customer_id == customer_id, lines.c.sku == item.sku
+                    )
+                )
+            else:
+                _update_line(conn, customer_id, item.sku, held - item.quantity)
+
+    return jsonify(_write(current(), "purchase", customer_id, change))
 
 
 def init_app(app: Flask, ctx: ServiceContext) -> None:

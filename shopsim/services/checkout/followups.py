@@ -2,10 +2,11 @@
 
     confirmation   notifications POST /messages, event "order-confirmation:<order_id>"
     registry       registry POST /registries/<id>/purchases (a gift)
-    clear_cart     cart DELETE /carts/<customer_id> (the order came from the cart)
+    clear_cart     cart POST /carts/<customer_id>/purchases: the bought lines leave the cart
+                   (the order came from the cart; items added since stay)
 
 Each is queued ``pending`` in the confirming transaction, tried at once, and retried by
-`recover` until done. Every call is idempotent downstream (event id, order id, DELETE), so a
+`recover` until done. Every call is idempotent downstream (event id, order id), so a
 followup done twice, say by a request and `recover` at the same moment, has one effect.
 A followup refused on its merits (4xx) is ``failed`` with the reason: retrying cannot help.
 """
@@ -128,4 +129,13 @@ def _perform(ctx: ServiceContext, kind: str, order: Any, lines: list[dict[str, A
             headers={"Idempotency-Key": f"gift:{order.id}"},
         )
     elif kind == "clear_cart":
-        ctx.dep("cart").call("DELETE", f"/carts/{order.customer_id}")
+        bought = {
+            "order_id": order.id,
+            "items": [{"sku": x["sku"], "quantity": x["quantity"]} for x in lines],
+        }
+        ctx.dep("cart").call(
+            "POST",
+            f"/carts/{order.customer_id}/purchases",
+            json=bought,
+            headers={"Idempotency-Key": f"cart:{order.id}"},
+        )
