@@ -27,13 +27,16 @@ from shopsim import errors
 from shopsim.client import Dependency
 from shopsim.context import LivePolicies, ServiceContext, of
 from shopsim.db import Database
+from shopsim.faults import api as chaos_api
+from shopsim.faults import inbound as fault_hooks
+from shopsim.faults.state import Faults
 from shopsim.metrics import ServiceMetrics
 from shopsim.resilience import AdmissionControl
 from shopsim.services import SERVICES
 from shopsim.settings import DEPENDENCIES, Settings
 
 #: Paths that must answer even when the service is saturated: monitoring and control.
-OPERATOR_PREFIXES = ("/metrics", "/healthz", "/_chaos")
+OPERATOR_PREFIXES = ("/metrics", "/healthz", chaos_api.PREFIX)
 
 
 def create_app(
@@ -71,7 +74,9 @@ def create_app(
         admission=AdmissionControl(settings.max_in_flight(service)),
         policies=LivePolicies(service, settings),
         rng=random.Random(f"{settings.seed}:{service}"),
+        faults=Faults(service, settings.seed, registry),
     )
+    ctx.faults.bind(ctx)
     for dep in DEPENDENCIES[service]:
         ctx.deps[dep] = Dependency(
             service=service,
@@ -81,14 +86,18 @@ def create_app(
             metrics=metrics,
             transport=(transports or {}).get(dep),
             rng=random.Random(f"{settings.seed}:{service}->{dep}"),
+            faults=ctx.faults,
         )
     app.extensions["shopsim"] = ctx
 
     errors.init_app(app)
     _init_red(app, ctx)
+    fault_hooks.init_app(app, ctx.faults, OPERATOR_PREFIXES)
+    chaos_api.init_app(app)
     _init_operator_routes(app, ctx)
     db.create_all()
     spec.init_app(app, ctx)
+    ctx.every(0.5, "fault-expiry", ctx.faults.purge)
     metrics.precreate(
         (
             (rule.rule, m)

@@ -1,4 +1,4 @@
-"""The `shopsim` command: up, seed, status, bench.
+"""The `shopsim` command: up, seed, status, bench, fault.
 
 Every command that talks to a running storefront takes ``--port-base N`` (default 8100), the
 same number `shopsim up` was given. Mistakes in arguments end with a one-line message and exit
@@ -17,6 +17,10 @@ from typing import Any
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from shopsim import __version__
+from shopsim.bench import add_parser as add_bench_parser
+from shopsim.bench import cmd_bench
+from shopsim.faults.cli import add_parser as add_fault_parser
+from shopsim.faults.cli import cmd_fault
 from shopsim.runner import Stack, StackError, check_health
 from shopsim.seed import apply, generate
 from shopsim.settings import SERVICE_NAMES, Settings
@@ -137,9 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="health of every service; non-zero when any is down")
     port_base(status)
 
-    from shopsim.bench import add_parser as add_bench_parser
-
     add_bench_parser(sub, port_base)
+    add_fault_parser(sub, port_base)
     return parser
 
 
@@ -218,10 +221,13 @@ def cmd_status(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point."""
     args = build_parser().parse_args(argv)
-    commands = {"up": cmd_up, "seed": cmd_seed, "status": cmd_status}
-    from shopsim.bench import cmd_bench
-
-    commands["bench"] = cmd_bench
+    commands = {
+        "up": cmd_up,
+        "seed": cmd_seed,
+        "status": cmd_status,
+        "bench": cmd_bench,
+        "fault": cmd_fault,
+    }
     try:
         return commands[args.command](args)
     except StackError as exc:

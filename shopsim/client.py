@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 
 from shopsim.errors import PASS_THROUGH_STATUSES, Unavailable, from_response
+from shopsim.faults.outbound import FaultTransport
+from shopsim.faults.state import Faults
 from shopsim.metrics import ServiceMetrics
 from shopsim.resilience import CircuitBreaker, RetryBudget, backoff_delay
 from shopsim.settings import DependencyPolicy
@@ -49,6 +51,7 @@ class Dependency:
         metrics: ServiceMetrics,
         transport: httpx.BaseTransport | None = None,
         rng: random.Random | None = None,
+        faults: Faults | None = None,
     ) -> None:
         self.service = service
         self.name = name
@@ -58,10 +61,11 @@ class Dependency:
         self.breaker = CircuitBreaker()
         self.budget = RetryBudget()
         limit = policy().max_connections
+        limits = httpx.Limits(max_connections=limit, max_keepalive_connections=limit)
+        inner = transport or httpx.HTTPTransport(limits=limits)
         self._client = httpx.Client(
             base_url=base_url,
-            transport=transport,
-            limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit),
+            transport=FaultTransport(inner, faults, name) if faults else inner,
             headers={"User-Agent": f"shopsim-{service}"},
         )
 

@@ -15,6 +15,7 @@ from flask import Flask, current_app
 
 from shopsim.client import Dependency
 from shopsim.db import Database
+from shopsim.faults.state import Faults
 from shopsim.metrics import ServiceMetrics
 from shopsim.resilience import AdmissionControl
 from shopsim.settings import DEPENDENCIES, DependencyPolicy, Settings
@@ -56,6 +57,7 @@ class ServiceContext:
     admission: AdmissionControl
     policies: LivePolicies
     rng: random.Random
+    faults: Faults
     deps: dict[str, Dependency] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)  # a service's own per-app objects
     stopping: threading.Event = field(default_factory=threading.Event)

@@ -109,6 +109,7 @@ class Settings:
     catalog_cache_ttl_s: float = 5.0
     catalog_cache_size: int = 512
     outbox_poll_s: float = 0.2
+    chaos_token: str | None = None  # required for the chaos API off loopback
     background: bool = True  # run sweepers and senders in threads (tests may drive them by hand)
 
     def port(self, service: str) -> int:

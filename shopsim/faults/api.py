@@ -1,0 +1,200 @@
+"""The chaos API, on every service under /_chaos (a path no customer uses).
+
+    GET    /_chaos/faults            faults active in this service
+    POST   /_chaos/faults            install a spec (kept only if it applies to this service)
+    DELETE /_chaos/faults/<name>     remove one
+    POST   /_chaos/reset             remove every fault
+    GET    /_chaos/types             the fault types and their parameters
+    GET    /_chaos/resilience        live dependency policies and the admission limit
+    PUT    /_chaos/resilience        change them while the service runs
+
+It answers only callers on loopback unless a token is configured; with a token every call must
+carry it in ``X-Shopsim-Chaos-Token`` (compared in constant time), or gets 403. A service bound
+to a non-loopback address without a token refuses every chaos call and says why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import ipaddress
+import time
+from typing import Annotated, Literal
+
+from flask import Blueprint, Flask, jsonify, request
+from pydantic import Field
+
+from shopsim.context import ServiceContext, current
+from shopsim.errors import BadRequest, NotFound, ShopsimError, Unprocessable
+from shopsim.faults.spec import build_spec
+from shopsim.faults.table import FAULT_TYPES
+from shopsim.validation import Model, parse_body
+
+PREFIX = "/_chaos"
+TOKEN_HEADER = "X-Shopsim-Chaos-Token"
+
+bp = Blueprint("chaos", __name__, url_prefix=PREFIX)
+
+
+class Forbidden(ShopsimError):
+    status = 403
+    code = "forbidden"
+
+
+def is_loopback(address: str | None) -> bool:
+    """True for 127.0.0.0/8 and ::1 (and IPv4-mapped loopback)."""
+    try:
+        ip = ipaddress.ip_address((address or "").split("%")[0])
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return bool(ip.is_loopback or (mapped is not None and mapped.is_loopback))
+
+
+def chaos_disabled_reason(host: str, token: str | None) -> str | None:
+    """Why the chaos API must stay shut for a service bound to `host`, or None."""
+    if token or is_loopback(host) or host == "localhost":
+        return None
+    return f"chaos API disabled: bound to {host} (not loopback) and no chaos token configured"
+
+
+@bp.before_request
+def _guard() -> None:
+    ctx = current()
+    reason = chaos_disabled_reason(ctx.settings.host, ctx.settings.chaos_token)
+    if reason:
+        raise Forbidden(reason)
+    token = ctx.settings.chaos_token
+    if token:
+        given = request.headers.get(TOKEN_HEADER, "")
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise Forbidden(f"a valid {TOKEN_HEADER} header is required", field=TOKEN_HEADER)
+    elif not is_loopback(request.remote_addr):
+        raise Forbidden("the chaos API answers only on loopback unless a token is configured")
+
+
+@bp.get("/faults")
+def list_faults():  # type: ignore[no-untyped-def]
+    """Faults active here."""
+    ctx = current()
+    now = time.monotonic()
+    faults = [f.describe(now) for f in ctx.faults.active()]
+    return jsonify({"service": ctx.service, "faults": faults})
+
+
+@bp.post("/faults")
+def add_fault():  # type: ignore[no-untyped-def]
+    """Install a fault spec; 201 when it applies here, 200 with applied=false otherwise."""
+    ctx = current()
+    raw = request.get_json(silent=True)
+    if raw is None:
+        parse_body(request, Model)  # raises the house 400 for malformed JSON / non-object
+    spec, params = build_spec(raw)
+    fault = ctx.faults.add(spec, params)
+    if fault is None:
+        return jsonify({"service": ctx.service, "applied": False, "name": spec.name}), 200
+    described = fault.describe(time.monotonic())
+    return jsonify({"service": ctx.service, "applied": True, "fault": described}), 201
+
+
+@bp.delete("/faults/<name>")
+def remove_fault(name: str):  # type: ignore[no-untyped-def]
+    """Remove one fault by name."""
+    ctx = current()
+    if not ctx.faults.remove(name):
+        raise NotFound(f"no active fault named {name!r}", field="name")
+    return jsonify({"service": ctx.service, "removed": name})
+
+
+@bp.post("/reset")
+def reset():  # type: ignore[no-untyped-def]
+    """Remove every fault."""
+    ctx = current()
+    return jsonify({"service": ctx.service, "removed": ctx.faults.reset()})
+
+
+@bp.get("/types")
+def types():  # type: ignore[no-untyped-def]
+    """Every fault type, its directions and its parameter schema."""
+    return jsonify(
+        {
+            "types": [
+                {
+                    "type": name,
+                    "summary": cls.summary,
+                    "directions": list(cls.directions),
+                    "targets": list(cls.targets),
+                    "params": cls.Params.model_json_schema(),
+                }
+                for name, cls in FAULT_TYPES.items()
+            ]
+        }
+    )
+
+
+Seconds = Annotated[float, Field(gt=0, le=600, allow_inf_nan=False)]
+
+
+class PolicyPatch(Model):
+    timeout_s: Seconds | None = None
+    connect_timeout_s: Seconds | None = None
+    retries: Annotated[int, Field(ge=0, le=10)] | None = None
+    backoff: Literal["exponential", "none"] | None = None
+    backoff_base_s: Annotated[float, Field(ge=0, le=60)] | None = None
+    backoff_max_s: Annotated[float, Field(ge=0, le=600)] | None = None
+    retry_budget_ratio: Annotated[float, Field(ge=0, le=10)] | None = None
+    retry_budget_min_per_s: Annotated[float, Field(ge=0, le=10_000)] | None = None
+    breaker_enabled: bool | None = None
+    breaker_failure_ratio: Annotated[float, Field(gt=0, le=1)] | None = None
+    breaker_min_requests: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    breaker_window_s: Seconds | None = None
+    breaker_open_s: Seconds | None = None
+
+
+class ResiliencePatch(Model):
+    dependencies: dict[str, PolicyPatch] = Field(default_factory=dict)
+    admission_max_in_flight: Annotated[int, Field(ge=0, le=100_000)] | None = None
+
+
+def _resilience(ctx: ServiceContext) -> dict[str, object]:
+    return {
+        "service": ctx.service,
+        "dependencies": {k: dataclasses.asdict(v) for k, v in ctx.policies.all().items()},
+        "admission_max_in_flight": ctx.admission.limit,
+    }
+
+
+@bp.get("/resilience")
+def get_resilience():  # type: ignore[no-untyped-def]
+    """The live resilience settings."""
+    return jsonify(_resilience(current()))
+
+
+@bp.put("/resilience")
+def put_resilience():  # type: ignore[no-untyped-def]
+    """Change dependency policies and the admission limit; all or nothing."""
+    ctx = current()
+    try:
+        patch = parse_body(request, ResiliencePatch)
+    except Unprocessable as err:
+        raise BadRequest(err.message, field=err.field, code="invalid_resilience") from None
+    known = ctx.policies.all()
+    for dep in patch.dependencies:
+        if dep not in known:
+            deps = ", ".join(known) or "none"
+            raise BadRequest(
+                f"{ctx.service} does not call {dep!r} (its dependencies: {deps})",
+                field=f"dependencies.{dep}",
+                code="invalid_resilience",
+            )
+    for dep, change in patch.dependencies.items():
+        updates = change.model_dump(exclude_none=True)
+        ctx.policies.set(dep, dataclasses.replace(known[dep], **updates))
+    if patch.admission_max_in_flight is not None:
+        ctx.admission.limit = patch.admission_max_in_flight
+    return jsonify(_resilience(ctx))
+
+
+def init_app(app: Flask) -> None:
+    """Mount the chaos API."""
+    app.register_blueprint(bp)

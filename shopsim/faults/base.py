@@ -1,0 +1,104 @@
+"""What a fault type is: parameters, where it may apply, and one pure decision function.
+
+A type is a small class (see shopsim/faults/types/, and FAULTS.md beside this file for how to
+write one). Given its parameters, a seeded RNG and the time, `decide` returns an `Action` for
+this request or None. The probability draw is done once by the caller for every type, so
+`decide` only says *what* happens when the fault fires.
+
+The adapters that carry actions out are elsewhere: `inbound.py` (a Flask hook on the target),
+`outbound.py` (an httpx transport on every caller), and the services' own known-bad code paths
+for logic faults, which ask `Faults.firing(kind)`.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from shopsim.validation import Model
+
+
+class NoParams(Model):
+    """For fault types without parameters."""
+
+
+@dataclass(frozen=True)
+class Delay:
+    """Wait, then go on as usual."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Respond:
+    """Answer at once with this status and JSON body instead of doing the work."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Hang:
+    """Hold the request without answering for this long, then drop it."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Refuse:
+    """The connection is refused: callers see a connection error."""
+
+
+@dataclass(frozen=True)
+class Reset:
+    """The connection is dropped while the response is on its way."""
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most `concurrency` requests at a time; the rest wait up to `wait_s`, then get 503."""
+
+    concurrency: int
+    wait_s: float
+
+
+@dataclass(frozen=True)
+class Switch:
+    """A logic fault fired: the service takes its known-bad code path for this request."""
+
+
+Action = Delay | Respond | Hang | Refuse | Reset | Limit | Switch
+
+
+class FaultType:
+    """Base class of every fault type. Subclasses set the class variables and `decide`."""
+
+    #: The type name used in specs, the CLI and metrics.
+    name: ClassVar[str]
+    #: One line for `shopsim fault types` and the docs.
+    summary: ClassVar[str]
+    #: The type's own parameters (a strict pydantic model; NoParams when none).
+    Params: ClassVar[type[BaseModel]] = NoParams
+    #: Directions the type supports; the first is the default.
+    directions: ClassVar[tuple[str, ...]] = ("inbound", "outbound")
+    #: Services the type applies to (empty: any).
+    targets: ClassVar[tuple[str, ...]] = ()
+    #: True for types that act continuously while active (cpu_burn...), not per request.
+    ambient: ClassVar[bool] = False
+
+    def __init__(self, params: BaseModel) -> None:
+        self.params = params
+
+    def decide(self, rng: random.Random, now: float) -> Action | None:
+        """What happens to a request this fault fired on (pure: params, rng and now only)."""
+        return Switch()
+
+    def start(self, ctx: Any) -> None:
+        """Begin continuous work (ambient types only)."""
+
+    def stop(self) -> None:
+        """End continuous work; must be safe to call twice (ambient types only)."""

@@ -1,0 +1,67 @@
+"""The outbound adapter: an httpx transport that carries out fault actions on a caller's side.
+
+It wraps the transport a `Dependency` sends through, so a fault aimed at a dependency shows up
+exactly where a real one would: as latency, errors or connection failures in the caller's
+client, its retries and its dependency metrics.
+"""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from shopsim.faults.base import Delay, Hang, Limit, Refuse, Reset, Respond
+from shopsim.faults.state import Faults
+
+
+class FaultTransport(httpx.BaseTransport):
+    """Applies the outbound faults aimed at `dependency`, then sends through `inner`."""
+
+    def __init__(self, inner: httpx.BaseTransport, faults: Faults, dependency: str) -> None:
+        self._inner = inner
+        self._faults = faults
+        self._dependency = dependency
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        gates = []
+        try:
+            reset = False
+            for fault in self._faults.outbound(self._dependency):
+                action = self._faults.draw(fault)
+                if action is None:
+                    continue
+                if isinstance(action, Delay):
+                    time.sleep(action.seconds)
+                elif isinstance(action, Respond):
+                    return httpx.Response(
+                        action.status, json=action.body, headers=action.headers, request=request
+                    )
+                elif isinstance(action, Hang):
+                    read_timeout = (request.extensions.get("timeout") or {}).get("read")
+                    if read_timeout is not None and read_timeout <= action.seconds:
+                        time.sleep(read_timeout)
+                        raise httpx.ReadTimeout("fault: no answer in time", request=request)
+                    time.sleep(action.seconds)
+                    raise httpx.RemoteProtocolError("fault: dropped unanswered", request=request)
+                elif isinstance(action, Refuse):
+                    raise httpx.ConnectError("fault: connection refused", request=request)
+                elif isinstance(action, Reset):
+                    reset = True
+                elif isinstance(action, Limit):
+                    gate = fault.kind.gate  # type: ignore[attr-defined]
+                    if not gate.acquire(timeout=action.wait_s):
+                        raise httpx.PoolTimeout("fault: throttled", request=request)
+                    gates.append(gate)
+            response = self._inner.handle_request(request)
+            if reset:
+                response.read()  # the work happened; the answer is lost on the way back
+                response.close()
+                raise httpx.RemoteProtocolError("fault: connection reset by peer", request=request)
+            return response
+        finally:
+            for gate in gates:
+                gate.release()
+
+    def close(self) -> None:
+        self._inner.close()

@@ -1,0 +1,1 @@
+"""One module per fault type; shopsim.faults.table lists them."""

@@ -1,0 +1,25 @@
+"""hang: hold the request past the caller's timeout, then drop it unanswered."""
+
+from __future__ import annotations
+
+import random
+from typing import Annotated
+
+from pydantic import Field
+
+from shopsim.faults.base import Action, FaultType, Hang
+from shopsim.validation import Model
+
+
+class HangParams(Model):
+    seconds: Annotated[float, Field(gt=0, le=300, allow_inf_nan=False)] = 30.0
+
+
+class HangFault(FaultType):
+    name = "hang"
+    summary = "holds the request for seconds (past the caller's timeout), then drops it"
+    Params = HangParams
+
+    def decide(self, rng: random.Random, now: float) -> Action | None:
+        p: HangParams = self.params  # type: ignore[assignment]
+        return Hang(p.seconds)

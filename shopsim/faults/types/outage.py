@@ -1,0 +1,16 @@
+"""outage: the service is unreachable; callers see connection errors."""
+
+from __future__ import annotations
+
+import random
+
+from shopsim.faults.base import Action, FaultType, Refuse
+
+
+class Outage(FaultType):
+    name = "outage"
+    summary = "callers' connections to the target fail (refused); direct clients are cut off"
+    directions = ("outbound", "inbound")
+
+    def decide(self, rng: random.Random, now: float) -> Action | None:
+        return Refuse()

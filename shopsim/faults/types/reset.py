@@ -1,0 +1,15 @@
+"""reset: the work is done but the connection drops while the response is on its way."""
+
+from __future__ import annotations
+
+import random
+
+from shopsim.faults.base import Action, FaultType, Reset
+
+
+class ResetFault(FaultType):
+    name = "reset"
+    summary = "does the work, then drops the connection mid-response"
+
+    def decide(self, rng: random.Random, now: float) -> Action | None:
+        return Reset()

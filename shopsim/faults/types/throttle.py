@@ -1,0 +1,31 @@
+"""throttle: cap concurrency; requests over the cap wait, then get 503."""
+
+from __future__ import annotations
+
+import random
+import threading
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from shopsim.faults.base import Action, FaultType, Limit
+from shopsim.validation import Model
+
+
+class ThrottleParams(Model):
+    concurrency: Annotated[int, Field(ge=1, le=1000)] = 2
+    wait_s: Annotated[float, Field(ge=0, le=60, allow_inf_nan=False)] = 1.0
+
+
+class Throttle(FaultType):
+    name = "throttle"
+    summary = "at most concurrency requests at a time; the rest wait up to wait_s, then 503"
+    Params = ThrottleParams
+
+    def __init__(self, params: BaseModel) -> None:
+        super().__init__(params)
+        self.gate = threading.BoundedSemaphore(params.concurrency)  # type: ignore[attr-defined]
+
+    def decide(self, rng: random.Random, now: float) -> Action | None:
+        p: ThrottleParams = self.params  # type: ignore[assignment]
+        return Limit(p.concurrency, p.wait_s)
