@@ -119,6 +119,13 @@ class ChaosClient:
             found.extend(Listed(service, f) for f in response.json()["faults"])
         return found
 
+    def get_resilience(self, service: str) -> dict[str, Any]:
+        """One service's live resilience settings."""
+        response = self._send("GET", service, "/resilience")
+        if response.status_code != 200:
+            raise ChaosError(f"{service}: {_message(response)}")
+        return response.json()  # type: ignore[no-any-return]
+
     def set_resilience(self, service: str, patch: dict[str, Any]) -> dict[str, Any]:
         """Change one service's live resilience settings."""
         response = self._send("PUT", service, "/resilience", json=patch)
