@@ -306,6 +306,65 @@ def test_oversized_body_is_413(store):
 
 def test_operation_series_exist_at_zero(store):
     registry = store.ctx("cart").metrics.registry
-    for operation in ("add", "set", "remove", "clear"):
+    for operation in ("add", "set", "remove", "clear", "purchase"):
         labels = {"operation": operation}
         assert registry.get_sample_value("shopsim_cart_operations_total", labels) == 0.0
+
+
+def purchase(store, customer_id, order_id, items):
+    body = {"order_id": order_id, "items": [{"sku": s, "quantity": q} for s, q in items]}
+    return store.client("cart").post(f"/carts/{customer_id}/purchases", json=body)
+
+
+def test_purchase_takes_out_only_what_was_bought(store):
+    add(store, 1, "SKU-0001", 3)
+    add(store, 1, "SKU-0002", 1)
+    response = purchase(store, 1, "ord_a", [("SKU-0001", 2), ("SKU-0002", 1)])
+    assert response.status_code == 200
+    assert cart_of(store, 1)["items"] == [{"sku": "SKU-0001", "quantity": 1}]
+    assert operations(store, "purchase") == 1.0
+
+
+def test_purchase_applies_once_per_order_so_a_late_retry_keeps_new_items(store):
+    add(store, 1, "SKU-0001", 1)
+    assert purchase(store, 1, "ord_b", [("SKU-0001", 1)]).status_code == 200
+    add(store, 1, "SKU-0001", 1)  # bought again after paying
+    add(store, 1, "SKU-0003", 2)
+    late = purchase(store, 1, "ord_b", [("SKU-0001", 1)])  # the first call's retry arrives
+    assert late.status_code == 200
+    assert cart_of(store, 1)["items"] == [
+        {"sku": "SKU-0001", "quantity": 1},
+        {"sku": "SKU-0003", "quantity": 2},
+    ]
+
+
+def test_purchase_of_lines_no_longer_in_the_cart_is_fine(store):
+    response = purchase(store, 2, "ord_c", [("SKU-0009", 4)])
+    assert response.status_code == 200
+    assert cart_of(store, 2)["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ("{bad", 400, "body"),
+        ('{"items": [{"sku": "SKU-0001", "quantity": 1}]}', 422, "order_id"),
+        ('{"order_id": "", "items": [{"sku": "SKU-0001", "quantity": 1}]}', 422, "order_id"),
+        ('{"order_id": "o", "items": []}', 422, "items"),
+        (
+            '{"order_id": "o", "items": [{"sku": "SKU-0001", "quantity": 0}]}',
+            422,
+            "items[0].quantity",
+        ),
+        ('{"order_id": "o", "items": [{"sku": "bad sku", "quantity": 1}]}', 422, "items[0].sku"),
+        ('{"order_id": 5, "items": [{"sku": "SKU-0001", "quantity": 1}]}', 422, "order_id"),
+    ],
+)
+def test_purchase_bad_input_changes_nothing(store, body, status, field):
+    add(store, 1, "SKU-0001", 2)
+    response = store.client("cart").post(
+        "/carts/1/purchases", data=body, content_type="application/json"
+    )
+    assert response.status_code == status
+    assert response.get_json()["error"]["field"] == field
+    assert cart_of(store, 1)["items"] == [{"sku": "SKU-0001", "quantity": 2}]

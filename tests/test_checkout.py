@@ -628,3 +628,28 @@ def test_wrong_method_is_405(store, method, path):
     response = getattr(store.client("checkout"), method)(path)
     assert response.status_code == 405
     assert response.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_late_cart_followup_keeps_what_the_customer_added_after_paying(store):
+    body = _body(store)
+    customer = body["customer_id"]
+    _fill_cart(store, customer, ("SKU-0002", 1))
+    real_cart = httpx.WSGITransport(app=store.apps["cart"])
+
+    def reads_only(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return real_cart.handle_request(request)
+        raise httpx.ConnectError("cart unreachable for writes", request=request)
+
+    with store.transport("checkout", "cart", httpx.MockTransport(reads_only)):
+        assert _checkout(store, body).status_code == 201
+    assert store.metric("checkout", "shopsim_checkout_followups_pending") == 1.0
+    _fill_cart(store, customer, ("SKU-0002", 1), ("SKU-0007", 2))  # shopping on after paying
+    checkout.recover(store.ctx("checkout"))
+    assert store.metric("checkout", "shopsim_checkout_followups_pending") == 0.0
+    cart = store.client("cart").get(f"/carts/{customer}").get_json()
+    # The bought unit of SKU-0002 left the cart: two were there, one remains; SKU-0007 stays.
+    assert cart["items"] == [
+        {"sku": "SKU-0002", "quantity": 1},
+        {"sku": "SKU-0007", "quantity": 2},
+    ]
