@@ -8,7 +8,8 @@ POST /reservations/<rid>/release        the hold ends: reserved drops
 
 A reservation is held -> committed | released | expired. Every change of stock happens in one
 transaction that first locks the stock rows (in SKU order; see `holds`), so
-0 <= reserved <= on_hand holds under any concurrency.
+0 <= reserved <= on_hand holds under any concurrency. Only the oversell_race fault breaks this,
+by switching reservations to `holds.reserve_unlocked` (check, then act, without a lock).
 """
 
 from __future__ import annotations
@@ -26,7 +27,14 @@ from shopsim.context import ServiceContext, current
 from shopsim.db import Database
 from shopsim.errors import Conflict, NotFound
 from shopsim.seed import SeedData
-from shopsim.services.inventory.holds import find, reserve, settle, transact, view
+from shopsim.services.inventory.holds import (
+    find,
+    reserve,
+    reserve_unlocked,
+    settle,
+    transact,
+    view,
+)
 from shopsim.services.inventory.tables import metadata, reservations, stock
 from shopsim.validation import Line, Model, distinct_skus, parse_body
 
@@ -81,9 +89,16 @@ def create_reservation():  # type: ignore[no-untyped-def]
     ttl_s = body.ttl_s if body.ttl_s is not None else ctx.settings.reservation_ttl_s
     now = _now(ctx)
     try:
-        created, answer = transact(
-            ctx, lambda conn: reserve(conn, body.reservation_id, items, ttl_s, now)
-        )
+        if ctx.faults.firing("oversell_race"):  # the known-bad check-then-act variant
+            params = ctx.faults.params("oversell_race")
+            window_s = params.window_ms / 1000.0 if params is not None else 0.0
+            created, answer = reserve_unlocked(
+                ctx, body.reservation_id, items, ttl_s, now, window_s
+            )
+        else:
+            created, answer = transact(
+                ctx, lambda conn: reserve(conn, body.reservation_id, items, ttl_s, now)
+            )
     except Conflict as exc:
         if exc.code == "insufficient_stock":
             _count(ctx, "insufficient")

@@ -2,12 +2,14 @@
 
 Every function here runs inside a write transaction the caller opened, and locks the stock rows
 it touches in SKU order first, so two writers cannot deadlock and 0 <= reserved <= on_hand holds
-under any concurrency.
+under any concurrency. The one exception is `reserve_unlocked`, the known-bad variant the
+oversell_race fault switches to (shopsim/faults/types/oversell_race.py).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -52,6 +54,12 @@ def find(conn: Connection, rid: str, *, lock: bool = True) -> Any:
 def hold(conn: Connection, items: list[dict[str, Any]]) -> None:
     """Reserve every item or none: 404 for an unknown SKU, 409 when one is short."""
     rows = lock_stock(conn, [i["sku"] for i in items])
+    _check(rows, items)
+    _add_reserved(conn, items)
+
+
+def _check(rows: dict[str, Any], items: list[dict[str, Any]]) -> None:
+    """404 for an SKU without a stock row, 409 for an item more than its SKU has available."""
     for i, item in enumerate(items):
         if item["sku"] not in rows:
             raise NotFound(f"no stock record for SKU {item['sku']!r}", field=f"items[{i}].sku")
@@ -65,6 +73,9 @@ def hold(conn: Connection, items: list[dict[str, Any]]) -> None:
                 code="insufficient_stock",
                 extra={"sku": item["sku"], "available": available},
             )
+
+
+def _add_reserved(conn: Connection, items: list[dict[str, Any]]) -> None:
     for item in sorted(items, key=lambda i: i["sku"]):
         conn.execute(
             stock.update()
@@ -96,18 +107,61 @@ def reserve(
     """(created, reservation): a known id with the same items is replayed, not held twice."""
     row = conn.execute(select(reservations).where(reservations.c.id == rid)).first()
     if row is not None:
-        if _key(json.loads(row.items)) == _key(items):
-            return False, view(row)
-        raise Conflict(
-            f"reservation {rid!r} exists with different items",
-            field="reservation_id",
-            code="idempotency_key_reused",
-        )
+        return False, _replay(row, rid, items)
     hold(conn, items)
+    return True, _insert(conn, rid, items, ttl_s, now)
+
+
+def reserve_unlocked(
+    ctx: ServiceContext,
+    rid: str,
+    items: list[dict[str, Any]],
+    ttl_s: float,
+    now: float,
+    window_s: float,
+) -> tuple[bool, dict[str, Any]]:
+    """The known-bad `reserve` (fault oversell_race): check, wait `window_s`, then act.
+
+    The availability check reads unlocked rows in a short read transaction of its own; the
+    write transaction that follows adds to `reserved` without checking again. Buyers racing
+    for the last units all pass the check on the same stale numbers, and all get a hold.
+    """
+    with ctx.db.read() as conn:
+        row = conn.execute(select(reservations).where(reservations.c.id == rid)).first()
+        if row is not None:
+            return False, _replay(row, rid, items)
+        found = conn.execute(select(stock).where(stock.c.sku.in_({i["sku"] for i in items})))
+        _check({r.sku: r for r in found}, items)
+    time.sleep(window_s)
+
+    def act(conn: Connection) -> tuple[bool, dict[str, Any]]:
+        row = conn.execute(select(reservations).where(reservations.c.id == rid)).first()
+        if row is not None:  # idempotency still holds; only the stock check is stale
+            return False, _replay(row, rid, items)
+        _add_reserved(conn, items)
+        return True, _insert(conn, rid, items, ttl_s, now)
+
+    return transact(ctx, act)  # type: ignore[no-any-return]
+
+
+def _replay(row: Any, rid: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The stored reservation when `items` match it; 409 when the id was used for others."""
+    if _key(json.loads(row.items)) == _key(items):
+        return view(row)
+    raise Conflict(
+        f"reservation {rid!r} exists with different items",
+        field="reservation_id",
+        code="idempotency_key_reused",
+    )
+
+
+def _insert(
+    conn: Connection, rid: str, items: list[dict[str, Any]], ttl_s: float, now: float
+) -> dict[str, Any]:
     expires_at = now + ttl_s
     values = {"status": "held", "items": json.dumps(items), "expires_at": expires_at}
     conn.execute(reservations.insert().values(id=rid, created_at=now, updated_at=now, **values))
-    return True, {"reservation_id": rid, "status": "held", "items": items, "expires_at": expires_at}
+    return {"reservation_id": rid, "status": "held", "items": items, "expires_at": expires_at}
 
 
 def transact(ctx: ServiceContext, work: Callable[[Connection], Any]) -> Any:

@@ -5,7 +5,16 @@ Audience per template:
     gift_alert         -> `gift_alert_audience(conn, registry_id)`: the registry's subscribers
 
 The audience function is looked up in `ctx.extras["notifications"].audience` at send time, so a
-fault plug-in can swap exactly that query for a known-bad variant on one app, and put it back.
+test can swap exactly that query on one app, and put it back.
+
+A message that cannot be sent (it does not render) is parked: status "failed", and the error in
+`dead_letters`, so it never holds up the messages queued behind it.
+
+Three faults switch one path each to its known-bad variant (see shopsim/faults/types/):
+    notification_misfire  per gift alert: `misfired_gift_alert_audience` instead of the audience
+    outbox_stall          per round: the round sends nothing
+    poison_message        per round: a failing message is retried first next round, not parked,
+                          and the round stops there (head-of-line blocking)
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from shopsim.context import ServiceContext
 from shopsim.db import Database
-from shopsim.services.notifications.tables import contacts, mail_sink, messages
+from shopsim.services.notifications.tables import contacts, dead_letters, mail_sink, messages
 from shopsim.services.notifications.tables import registry_subscriptions as subscriptions
 
 log = logging.getLogger("shopsim")
@@ -52,6 +61,19 @@ def gift_alert_audience(conn: Connection, registry_id: int) -> list[Recipient]:
         .order_by(contacts.c.customer_id)
     ).all()
     return [Recipient(r.customer_id, r.email, r.first_name) for r in rows]
+
+
+def misfired_gift_alert_audience(conn: Connection, registry_id: int) -> list[Recipient]:
+    """The known-bad audience (fault notification_misfire), as in the 2017 registry incident.
+
+    The query lost its join to the registry's subscribers, and with it the registry filter and
+    the name column it brought along: every contact hears about someone else's gift, and every
+    mail opens "Hi Customer,". `registry_id` is accepted and ignored; that is the bug.
+    """
+    rows = conn.execute(
+        select(contacts.c.customer_id, contacts.c.email).order_by(contacts.c.customer_id)
+    ).all()
+    return [Recipient(r.customer_id, r.email, "") for r in rows]
 
 
 @dataclass
@@ -158,9 +180,41 @@ def _send_one(db: Database, message_id: str, audience: Audience) -> tuple[str, i
     return message.template, len(rows)
 
 
+def _gift_audience(ctx: ServiceContext, notifier: Notifier) -> Audience:
+    """The gift audience, chosen per send: the known-bad one when notification_misfire fires."""
+
+    def audience(conn: Connection, registry_id: int) -> Sequence[Recipient]:
+        if ctx.faults.firing("notification_misfire"):
+            return misfired_gift_alert_audience(conn, registry_id)
+        return notifier.audience(conn, registry_id)
+
+    return audience
+
+
+def _park(db: Database, message_id: str, exc: Exception) -> None:
+    """Set a message that cannot be sent aside as "failed", with the reason, for a human."""
+    error = f"{type(exc).__name__}: {exc}"[:500]
+    with db.write() as conn:
+        parked = conn.execute(
+            update(messages)
+            .where(messages.c.id == message_id, messages.c.status == "queued")
+            .values(status="failed")
+        )
+        if parked.rowcount == 1:  # not if another sender parked or sent it meanwhile
+            conn.execute(
+                dead_letters.insert().values(
+                    message_id=message_id, error=error, failed_at=time.time()
+                )
+            )
+
+
 def send_pending(ctx: ServiceContext, limit: int = 100) -> int:
     """Send queued messages oldest first, each in its own transaction; returns how many."""
     notifier: Notifier = ctx.extras["notifications"]
+    if ctx.faults.firing("outbox_stall"):
+        return 0  # known-bad: the sender is stuck; nothing is read, nothing is sent
+    head_of_line = ctx.faults.firing("poison_message") is not None
+    audience = _gift_audience(ctx, notifier)
     with ctx.db.read() as conn:
         queued = list(
             conn.execute(
@@ -173,12 +227,17 @@ def send_pending(ctx: ServiceContext, limit: int = 100) -> int:
     sent = 0
     for message_id in queued:
         try:
-            result = _send_one(ctx.db, message_id, notifier.audience)
+            result = _send_one(ctx.db, message_id, audience)
         except SQLAlchemyError:
             raise  # the database is the problem, not this message: the next round retries
-        except Exception:
+        except Exception as exc:
+            if head_of_line:
+                # known-bad (poison_message): retry it first next round; all behind it wait
+                log.warning("notifications: message %s failed; retrying it first", message_id)
+                break
             # One unrenderable message must not hold up every message queued behind it.
-            log.exception("notifications: message %s could not be sent", message_id)
+            log.exception("notifications: message %s could not be sent; parked", message_id)
+            _park(ctx.db, message_id, exc)
             continue
         if result is not None:
             template, mails = result

@@ -1,4 +1,5 @@
-"""notifications' tables: the outbox, contacts, registry subscriptions and the mail sink."""
+"""notifications' tables: the outbox and its dead letters, contacts, registry subscriptions and
+the mail sink."""
 
 from __future__ import annotations
 
@@ -25,10 +26,20 @@ messages = Table(
     Column("template", String(32), nullable=False),
     Column("payload", Text, nullable=False),  # the validated request, as JSON
     Column("request_hash", String(64), nullable=False),
-    Column("status", String(16), nullable=False),  # queued | sent
+    Column("status", String(16), nullable=False),  # queued | sent | failed (see dead_letters)
     Column("created_at", Float, nullable=False),
     Column("sent_at", Float, nullable=True),
     Index("ix_notifications_messages_status_created", "status", "created_at"),
+)
+
+#: Why each parked ("failed") message could not be sent, for a human to look at. A table of its
+#: own rather than a column, so databases created before it gain it through create_all.
+dead_letters = Table(
+    "notifications_dead_letters",
+    metadata,
+    Column("message_id", String(40), primary_key=True),
+    Column("error", String(500), nullable=False),
+    Column("failed_at", Float, nullable=False),
 )
 
 contacts = Table(
