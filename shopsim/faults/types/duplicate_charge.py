@@ -1,4 +1,8 @@
-"""duplicate_charge: checkout retries payment without its idempotency keys."""
+"""duplicate_charge: checkout's payment step forgets its idempotency keys (each call gets a
+throwaway key) and, taking an answer for lost, runs authorize + capture again as a new payment:
+the customer is charged twice for one order. The incident where a client retry loop mints a new
+key per try; payment does nothing wrong.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ from shopsim.faults.base import FaultType
 
 
 class DuplicateCharge(FaultType):
+    """Checkout pays through `services/checkout/unkeyed.py` instead of its keyed saga step."""
+
     name = "duplicate_charge"
-    summary = "checkout retries payment without its idempotency keys"
+    summary = "checkout pays without its idempotency keys and retries the payment: two charges"
     directions = ("inbound",)
     targets = ("checkout",)

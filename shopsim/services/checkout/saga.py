@@ -20,6 +20,8 @@ Once a capture is known nothing is undone: the saga only goes forward, and if it
 attempt waits in needs_recovery. An ambiguous capture (no answer) is settled by voiding: voided
 means it never happened (undo), ``already_captured`` means it did (go on), no answer again means
 the order is "capture_unknown" until `recover` settles it the same way.
+Steps 4-6 have one fault switch point: while duplicate_charge fires they run `unkeyed.pay`, the
+known-bad variant without idempotency keys; everything else is the same saga.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from sqlalchemy import select
 
 from shopsim.context import ServiceContext
 from shopsim.errors import Conflict, NotFound, ShopsimError, Unavailable, Unprocessable
-from shopsim.services.checkout import attempts, compensation, completion
+from shopsim.services.checkout import attempts, compensation, completion, unkeyed
 from shopsim.services.checkout.attempts import DONE, NEEDS_RECOVERY, RETRYABLE, Claim
 from shopsim.services.checkout.instruments import Instruments
 from shopsim.services.checkout.tables import order_items, orders
@@ -105,6 +107,9 @@ class Saga:
                     self.reservation_id = None
                 raise
         self.mark("authorize")
+        if unkeyed.fires(ctx):  # duplicate_charge: its known-bad variant of steps 4-6
+            unkeyed.pay(self, req, total, from_cart)
+            return completion.complete(self)
         with self.metrics.timed("authorize"):
             auth = ctx.dep("payment").call(
                 "POST",

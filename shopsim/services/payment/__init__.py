@@ -10,6 +10,8 @@ Every POST goes through `gateway.gateway_operation`: it needs an Idempotency-Key
 `idempotency`) and, when it does the work, first waits one simulated card-network round trip:
 payment_latency_ms +- uniform jitter.
 Test tokens: "tok_decline" and "tok_insufficient_funds" are declined; any other "tok_..." passes.
+Fault switch points: `_injected_decline` (payment_decline) and `_hold_answer`
+(gateway_timeout_after_capture); both are a dict lookup while no fault is active.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import secrets
 import time
 from typing import Annotated, Any, Literal
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, Response, after_this_request, jsonify, request
 from prometheus_client import Counter
 from pydantic import Field, StringConstraints
 from sqlalchemy import Connection, Row, select, update
@@ -81,6 +83,31 @@ def _already_captured(conn: Connection, authorization_id: str) -> Conflict:
     )
 
 
+def _injected_decline() -> str | None:
+    """payment_decline: the decline code of an active fault firing on this authorization."""
+    faults = current().faults
+    if faults.firing("payment_decline") is None:
+        return None
+    params = faults.params("payment_decline")
+    return params.code if params is not None else None  # None: removed meanwhile
+
+
+def _hold_answer() -> None:
+    """gateway_timeout_after_capture: the capture is committed, its answer leaves hang_s late."""
+    faults = current().faults
+    if faults.firing("gateway_timeout_after_capture") is None:
+        return
+    params = faults.params("gateway_timeout_after_capture")
+    hang_s = params.hang_s if params is not None else 0.0
+
+    @after_this_request
+    def _late(response: Response) -> Response:
+        # Runs once the work and its idempotency record are committed: a retry under the same
+        # key is replayed at once, and a void finds the authorization captured.
+        time.sleep(hang_s)
+        return response
+
+
 def _set_status(conn: Connection, authorization_id: str, status: str) -> None:
     conn.execute(
         update(authorizations)
@@ -96,7 +123,7 @@ bp = Blueprint("payment", __name__)
 @gateway_operation("authorize", AuthorizeRequest)
 def authorize(conn: Connection, body: AuthorizeRequest) -> tuple[int, dict[str, Any]]:
     """Hold an amount on a card; the test tokens in DECLINES are declined with 402."""
-    code = DECLINES.get(body.card_token)
+    code = DECLINES.get(body.card_token) or _injected_decline()
     if code is not None:
         raise PaymentRequired(f"the card was declined ({code})", field="card_token", code=code)
     now = time.time()
@@ -153,6 +180,7 @@ def capture(
         # The ledger already holds a charge the authorization's status does not show.
         raise _already_captured(conn, authorization_id) from None
     _set_status(conn, authorization_id, "captured")
+    _hold_answer()
     return 200, {
         "authorization_id": authorization_id,
         "status": "captured",
