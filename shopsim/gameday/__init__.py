@@ -1,0 +1,8 @@
+"""Game days: a scenario file (load, faults, resilience, SLOs, expectations, stop conditions)
+run end to end against the store, then judged.
+
+    scenario.py   the scenario model, strict, with cross-field checks
+    fields.py     its field types: durations as text or seconds, service names, shares
+    loader.py     load_scenario(path): YAML with errors at file:line; the load plan and timeline
+    schema.py     the JSON Schema generated from the model (python -m shopsim.gameday.schema)
+"""

@@ -1,0 +1,112 @@
+"""The field types of scenario files: durations, service names, shares, and the error helper.
+
+Durations are written as text ("30s", "5m", "500ms", parsed by shopsim.faults.spec.parse_duration)
+or as numbers of seconds, and held as float seconds; the JSON Schema accepts both spellings.
+Service names are checked against shopsim.settings.SERVICE_NAMES. Checks that span fields raise
+`problem(message, *path)`: its context carries the path below the model raising it, so the
+loader can point at the exact line of the file.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from shopsim.faults.spec import MAX_DURATION_S, parse_duration
+from shopsim.settings import SERVICE_NAMES
+
+MAX_RUN_S = 24 * 3600.0
+MAX_RATE = 10_000.0  # arrivals per second
+MAX_USERS = 10_000
+MAX_TIME_SCALE = 1000.0
+JOURNEYS = ("browser", "shopper", "gift_buyer")
+#: What a stop condition may watch: the table the orchestrator computes every second.
+STOP_METRICS = (
+    "checkout_error_ratio",  # share of checkouts that failed
+    "checkout_p95_seconds",
+    "browse_error_ratio",  # share of browsing requests that failed
+    "load_cpu_percent",  # the load process's own CPU
+    "dropped_arrivals_per_s",  # open-model arrivals dropped at max_in_flight
+)
+RATIO_METRICS = frozenset({"checkout_error_ratio", "browse_error_ratio"})
+DURATION_PATTERN = r"^\s*\d+(\.\d+)?\s*(ms|s|m|h)?\s*$"
+
+
+def problem(message: str, *path: str | int) -> PydanticCustomError:
+    """A validation error about `path` (below the model raising it), for the loader to locate."""
+    return PydanticCustomError("scenario", "{message}", {"message": message, "path": path})
+
+
+def split_path(field: str) -> tuple[str | int, ...]:
+    """'params.body[0].x' -> ('params', 'body', 0, 'x'): an error's field back into a path."""
+    parts: list[str | int] = []
+    for piece in filter(None, field.split(".")):
+        name, *indexes = piece.split("[")
+        parts += [name] if name else []
+        parts += [int(i.rstrip("]")) for i in indexes if i.rstrip("]").isdigit()]
+    return tuple(parts)
+
+
+def check_time_scale(value: float) -> float:
+    """The time scale as a float; ValueError outside (0, MAX_TIME_SCALE]."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"time scale must be a number, not {value!r}")
+    if not 0 < value <= MAX_TIME_SCALE:  # also refuses NaN
+        raise ValueError(f"time scale must be more than 0 and at most {MAX_TIME_SCALE:g}")
+    return float(value)
+
+
+def fmt_s(seconds: float) -> str:
+    """150.0 -> '150s', 2.5 -> '2.5s'."""
+    return f"{seconds:g}s"
+
+
+def _seconds(value: Any) -> Any:
+    if not isinstance(value, str | int | float):  # None, lists, dates: parse_duration would crash
+        raise ValueError("a duration is a number of seconds or text like 30s, 5m, 500ms")
+    try:
+        return parse_duration(value)
+    except OverflowError:
+        raise ValueError(f"{value!r} is far too long") from None
+
+
+def _duration(*, positive: bool, most: float) -> Any:
+    """Seconds, written as a number or as text; `positive` refuses 0."""
+    low = {"exclusiveMinimum": 0} if positive else {"minimum": 0}
+    number = {"type": "number", **low, "maximum": most}
+    text = {"type": "string", "pattern": DURATION_PATTERN}
+    bounds = Field(gt=0, le=most) if positive else Field(ge=0, le=most)
+    return Annotated[
+        float,
+        BeforeValidator(_seconds),
+        bounds,
+        Field(allow_inf_nan=False),
+        WithJsonSchema({"anyOf": [number, text]}),
+    ]
+
+
+Span = _duration(positive=True, most=MAX_RUN_S)  # how long something lasts
+Instant = _duration(positive=False, most=MAX_RUN_S)  # when, from the start of the run
+FaultSpan = _duration(positive=True, most=MAX_DURATION_S)  # every fault expires by itself
+
+
+def _known_service(value: str) -> str:
+    if value not in SERVICE_NAMES:
+        raise ValueError(f"unknown service {value!r}; one of {', '.join(SERVICE_NAMES)}")
+    return value
+
+
+ServiceName = Annotated[
+    str,
+    AfterValidator(_known_service),
+    WithJsonSchema({"type": "string", "enum": list(SERVICE_NAMES)}),
+]
+Ratio = Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]
+Weight = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
+Number = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class Base(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)

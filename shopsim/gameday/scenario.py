@@ -1,0 +1,335 @@
+"""A game-day scenario: load, faults, resilience, SLOs, expectations and stop conditions on one
+timeline, with a seed.
+
+    Scenario    name, description, seed, duration, load: Load (model, stages [Stage], mix Mix,
+                max_in_flight), store: Store, faults [FaultEntry], resilience: Resilience
+                (initial, changes [ResilienceChange]), slos: Slos, expectations: Expectations,
+                stop_conditions [StopCondition]
+
+The models hold float seconds in attributes named `*_s` (`duration_s`, `at_s`, `for_s`),
+aliased to the file's keys (`duration`, `at`, `for`). Every model is strict and refuses unknown
+fields. A fault is checked exactly as `shopsim fault add` checks it (build_spec). The field
+types and the cross-field error helper live in shopsim.gameday.fields.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints, WithJsonSchema, model_validator
+
+from shopsim.errors import ShopsimError
+from shopsim.faults.api import ResiliencePatch
+from shopsim.faults.spec import NAME_PATTERN, build_spec
+from shopsim.faults.table import FAULT_TYPES
+from shopsim.gameday.fields import (
+    JOURNEYS,
+    MAX_RATE,
+    MAX_USERS,
+    RATIO_METRICS,
+    STOP_METRICS,
+    Base,
+    FaultSpan,
+    Instant,
+    Number,
+    Ratio,
+    ServiceName,
+    Span,
+    Weight,
+    check_time_scale,
+    fmt_s,
+    problem,
+    split_path,
+)
+from shopsim.metrics import LATENCY_BUCKETS
+from shopsim.settings import DEPENDENCIES
+
+__all__ = ["Scenario", "check_time_scale"]  # check_time_scale: re-exported for callers
+
+
+class Stage(Base):
+    """One load stage: hold `rate` (open) or `users` (closed) for `duration`; with `ramp`, move
+    linearly from the previous stage's target (0 before the first) instead of jumping."""
+
+    duration_s: Span = Field(alias="duration")
+    rate: Annotated[float, Field(ge=0, le=MAX_RATE, allow_inf_nan=False)] | None = Field(
+        default=None, description="open model: arrivals per second"
+    )
+    users: Annotated[int, Field(ge=0, le=MAX_USERS)] | None = Field(
+        default=None, description="closed model: concurrent users"
+    )
+    ramp: bool = False
+
+    def target(self) -> float | int:
+        """The stage's target: arrivals per second or users, whichever the model uses."""
+        return self.rate if self.rate is not None else self.users or 0
+
+
+class Mix(Base):
+    """Relative weights of the customer journeys (any scale; they need not add up to 100)."""
+
+    browser: Weight = 0.0
+    shopper: Weight = 0.0
+    gift_buyer: Weight = 0.0
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> Mix:
+        if self.browser + self.shopper + self.gift_buyer <= 0:
+            raise problem(f"give at least one journey ({', '.join(JOURNEYS)}) a positive weight")
+        return self
+
+
+class Load(Base):
+    """The traffic: open (arrivals on a schedule) or closed (users), stage after stage."""
+
+    model: Literal["open", "closed"]
+    stages: Annotated[list[Stage], Field(min_length=1, max_length=100)]
+    mix: Mix = Mix(browser=70, shopper=25, gift_buyer=5)
+    max_in_flight: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        default=2000, description="open model: arrivals beyond this many in flight are dropped"
+    )
+
+    @model_validator(mode="after")
+    def _stage_keys(self) -> Load:
+        wanted, other = ("rate", "users") if self.model == "open" else ("users", "rate")
+        kind = "an open-model" if self.model == "open" else "a closed-model"
+        for i, stage in enumerate(self.stages):
+            if getattr(stage, other) is not None:
+                raise problem(f"{kind} stage takes {wanted}, not {other}", "stages", i, other)
+            if getattr(stage, wanted) is None:
+                raise problem(f"is required in {kind} stage", "stages", i, wanted)
+        return self
+
+    def total_s(self) -> float:
+        """How long the stages last together."""
+        return sum(stage.duration_s for stage in self.stages)
+
+
+class Store(Base):
+    """Capacity and latency of the store under test (applied when the run starts the store)."""
+
+    threads: dict[ServiceName, Annotated[int, Field(ge=1, le=256)]] = Field(default_factory=dict)
+    payment_latency_ms: Annotated[float, Field(ge=0, le=60_000, allow_inf_nan=False)] | None = None
+
+
+class FaultEntry(Base):
+    """A fault from `at` for `duration`: the envelope and params of `shopsim fault add`."""
+
+    at_s: Instant = Field(alias="at")
+    duration_s: FaultSpan = Field(alias="duration")
+    type: Annotated[str, WithJsonSchema({"type": "string", "enum": sorted(FAULT_TYPES)})]
+    target: ServiceName
+    name: Annotated[str, WithJsonSchema({"type": "string", "pattern": NAME_PATTERN})] | None = None
+    direction: Literal["inbound", "outbound"] | None = None
+    route: str | None = None
+    probability: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 1.0
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def end_s(self) -> float:
+        """When the fault ends, from the start of the run."""
+        return self.at_s + self.duration_s
+
+    def spec(self, time_scale: float = 1.0) -> dict[str, Any]:
+        """The raw fault spec, its duration divided by `time_scale`."""
+        raw: dict[str, Any] = {"type": self.type, "target": self.target}
+        raw |= {"duration_s": self.duration_s / time_scale, "probability": self.probability}
+        raw["params"] = dict(self.params)
+        for key in ("name", "direction", "route"):
+            if getattr(self, key) is not None:
+                raw[key] = getattr(self, key)
+        return raw
+
+    def installed_name(self) -> str:
+        """The name the fault is installed under: given, or derived from the spec."""
+        return build_spec(self.spec())[0].name
+
+    @model_validator(mode="after")
+    def _valid_spec(self) -> FaultEntry:
+        try:
+            build_spec(self.spec())
+        except ShopsimError as err:  # checked exactly as `shopsim fault add` checks it
+            field = err.field or ""
+            message = err.message.removeprefix(f"{field}: ") if field else err.message
+            message = message.removeprefix(f"{field} ") if field else message  # "x is required"
+            raise problem(
+                message, *split_path("duration" if field == "duration_s" else field)
+            ) from None
+        return self
+
+
+def _unknown_dependency(service: str, patch: ResiliencePatch, *path: str | int) -> None:
+    calls = DEPENDENCIES[service]
+    for dep in patch.dependencies:
+        if dep not in calls:
+            message = f"{service} does not call {dep!r} (it calls: {', '.join(calls) or 'none'})"
+            raise problem(message, *path, "dependencies", dep)
+
+
+class ResilienceChange(Base):
+    """Change one service's live resilience settings at `at` (a /_chaos/resilience patch)."""
+
+    at_s: Instant = Field(alias="at")
+    service: ServiceName
+    patch: ResiliencePatch
+
+    @model_validator(mode="after")
+    def _real_dependencies(self) -> ResilienceChange:
+        _unknown_dependency(self.service, self.patch, "patch")
+        return self
+
+
+class Resilience(Base):
+    """Resilience settings from the start (`initial`, per service) and changes during the run."""
+
+    initial: dict[ServiceName, ResiliencePatch] = Field(default_factory=dict)
+    changes: list[ResilienceChange] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _real_dependencies(self) -> Resilience:
+        for service, patch in self.initial.items():
+            _unknown_dependency(service, patch, "initial", service)
+        return self
+
+
+class LatencySlo(Base):
+    """`target` of checkouts answer within `threshold` (a histogram bucket boundary)."""
+
+    threshold_s: Span = Field(alias="threshold")
+    target: Ratio
+
+    @model_validator(mode="after")
+    def _on_a_bucket(self) -> LatencySlo:
+        if not any(math.isclose(self.threshold_s, b, rel_tol=1e-9) for b in LATENCY_BUCKETS):
+            buckets = ", ".join(fmt_s(b) for b in LATENCY_BUCKETS)
+            raise problem(
+                f"{fmt_s(self.threshold_s)} is not a latency bucket boundary, so it cannot be "
+                f"measured exactly; use one of {buckets}",
+                "threshold",
+            )
+        return self
+
+
+class Slos(Base):
+    """Service level objectives the verdict scores (shares in (0, 1))."""
+
+    checkout_availability: Ratio = 0.99
+    checkout_latency: LatencySlo = LatencySlo(threshold=2.5, target=0.95)
+    browse_availability: Ratio = 0.995
+
+
+class Expectations(Base):
+    """What the rehearsal is expected to show; the verdict checks each one given."""
+
+    culprit: ServiceName | None = Field(default=None, description="the service at the root of it")
+    detected_within_s: Span | None = Field(
+        default=None, alias="detected_within", description="from the first fault's start"
+    )
+    recovers_within_s: Span | None = Field(
+        default=None, alias="recovers_within", description="from the last fault's end"
+    )
+    metastable: bool | None = Field(
+        default=None,
+        description="true: checkout stays down after the trigger ends (a sustaining loop)",
+    )
+    integrity_clean: bool | None = Field(
+        default=None, description="false: data is expected to be harmed"
+    )
+    thresholds: dict[
+        Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")], Number
+    ] = Field(default_factory=dict, description="free-form name -> number")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Expectations:
+        if self.metastable and self.recovers_within_s is not None:
+            raise problem("true contradicts recovers_within (it never recovers)", "metastable")
+        return self
+
+
+class StopCondition(Base):
+    """End the run early when `metric` stays above (or below) a value `for` this long."""
+
+    metric: Literal[STOP_METRICS]  # type: ignore[valid-type]
+    above: Number | None = None
+    below: Number | None = None
+    for_s: Instant = Field(alias="for")
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> StopCondition:
+        if (self.above is None) == (self.below is None):
+            raise problem("give exactly one of above or below")
+        key, value = ("above", self.above) if self.above is not None else ("below", self.below)
+        assert value is not None
+        never = value < 0 or (key == "below" and value == 0)
+        if self.metric in RATIO_METRICS:  # a share: above 1 (or below more than 1) is nonsense
+            never = never or value > 1 or (key == "above" and value == 1)
+        if never:
+            range_ = "0..1" if self.metric in RATIO_METRICS else "never negative"
+            raise problem(f"{self.metric} is {range_}: {key} {value:g} never fires", key)
+        return self
+
+
+class Scenario(Base):
+    """A shopsim game-day scenario: one file, one timeline (see loadtests/scenarios/)."""
+
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+    description: Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=r"\S")]
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 1
+    duration_s: Span = Field(
+        alias="duration", description="the whole run: covers the load stages and every fault"
+    )
+    load: Load
+    store: Store = Store()
+    faults: Annotated[list[FaultEntry], Field(max_length=200)] = Field(default_factory=list)
+    resilience: Resilience = Resilience()
+    slos: Slos = Slos()
+    expectations: Expectations = Expectations()
+    stop_conditions: Annotated[list[StopCondition], Field(max_length=20)] = Field(
+        default_factory=list
+    )
+
+    @model_validator(mode="after")
+    def _fits_in_duration(self) -> Scenario:
+        end = f"the scenario's duration {fmt_s(self.duration_s)}"
+        if self.load.total_s() > self.duration_s:
+            total = fmt_s(self.load.total_s())
+            raise problem(f"the stages last {total} in all, longer than {end}", "load", "stages")
+        names: list[tuple[str, FaultEntry]] = []
+        for i, fault in enumerate(self.faults):
+            if fault.end_s > self.duration_s:
+                at, lasts = fmt_s(fault.at_s), fmt_s(fault.duration_s)
+                ends = f"ends at {fmt_s(fault.end_s)} (at {at} + duration {lasts})"
+                raise problem(f"{ends}, after {end}", "faults", i)
+            name = fault.installed_name()
+            for j, (other, earlier) in enumerate(names):  # the chaos API refuses a name twice
+                if other == name and fault.at_s < earlier.end_s and earlier.at_s < fault.end_s:
+                    clash = f"under the same name {name!r}; give one of them another name"
+                    raise problem(f"is active at the same time as faults[{j}] {clash}", "faults", i)
+            names.append((name, fault))
+        for i, change in enumerate(self.resilience.changes):
+            if change.at_s > self.duration_s:
+                at = fmt_s(change.at_s)
+                raise problem(f"{at} is after {end}", "resilience", "changes", i, "at")
+        for i, stop in enumerate(self.stop_conditions):
+            if stop.for_s > self.duration_s:
+                longer = f"{fmt_s(stop.for_s)} is longer than {end}"
+                raise problem(longer, "stop_conditions", i, "for")
+        self._check_expectations()
+        return self
+
+    def _check_expectations(self) -> None:
+        expect, end = self.expectations, f"the scenario's duration {fmt_s(self.duration_s)}"
+        for key in ("detected_within", "recovers_within"):
+            value = getattr(expect, f"{key}_s")
+            if value is not None and value > self.duration_s:
+                longer = f"{fmt_s(value)} is longer than {end}"
+                raise problem(longer, "expectations", key)
+        last = max((f.end_s for f in self.faults), default=None)
+        within = expect.recovers_within_s
+        if within is not None and last is not None and last + within > self.duration_s:
+            raise problem(
+                f"the last fault ends at {fmt_s(last)}, so the run must last at least "
+                f"{fmt_s(last + within)} to see it recover (it lasts {fmt_s(self.duration_s)})",
+                *("expectations", "recovers_within"),
+            )
