@@ -1,4 +1,4 @@
-"""The `shopsim` command: up, seed, status, bench, fault.
+"""The `shopsim` command: up, seed, status, bench, fault, gameday.
 
 Every command that talks to a running storefront takes ``--port-base N`` (default 8100), the
 same number `shopsim up` was given. Mistakes in arguments end with a one-line message and exit
@@ -21,9 +21,11 @@ from shopsim.bench import add_parser as add_bench_parser
 from shopsim.bench import cmd_bench
 from shopsim.faults.cli import add_parser as add_fault_parser
 from shopsim.faults.cli import cmd_fault
+from shopsim.gameday.cli import add_parser as add_gameday_parser
+from shopsim.gameday.cli import cmd_gameday
 from shopsim.runner import Stack, StackError, check_health
 from shopsim.seed import apply, generate
-from shopsim.settings import SERVICE_NAMES, Settings
+from shopsim.settings import PORT_SPAN, SERVICE_NAMES, Settings
 
 
 class Terminated(BaseException):
@@ -39,7 +41,7 @@ def _port_base(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"--port-base must be a number, not {text!r}") from None
-    top = 65535 - len(SERVICE_NAMES) + 1
+    top = 65535 - PORT_SPAN + 1
     if not 1024 <= value <= top:
         raise argparse.ArgumentTypeError(f"--port-base must be between 1024 and {top}")
     return value
@@ -143,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_bench_parser(sub, port_base)
     add_fault_parser(sub, port_base)
+    add_gameday_parser(sub, port_base)
     return parser
 
 
@@ -186,12 +189,12 @@ def cmd_up(args: argparse.Namespace) -> int:
     try:
         with Stack(settings) as stack:
             print(f"\nshopsim {__version__} is up:\n")
-            print(f"  {'service':<14} url")
+            print(f"  {'service':<14} {'url':<24} metrics")
             for name in SERVICE_NAMES:
                 hint = "   <- open in a browser" if name == "storefront" else ""
-                print(f"  {name:<14} {settings.url(name)}{hint}")
+                print(f"  {name:<14} {settings.url(name):<24} {settings.metrics_url(name)}{hint}")
             print(
-                f"\nlogs in {stack.log_dir}/   metrics at <url>/metrics   Ctrl-C stops all\n",
+                f"\nlogs in {stack.log_dir}/   Ctrl-C stops all\n",
                 flush=True,
             )
             while not (dead := stack.dead()):
@@ -227,12 +230,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "status": cmd_status,
         "bench": cmd_bench,
         "fault": cmd_fault,
+        "gameday": cmd_gameday,
     }
     try:
         return commands[args.command](args)
     except StackError as exc:
         print(f"shopsim: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("\nshopsim: interrupted", file=sys.stderr)
+        return 130
     except SQLAlchemyError as exc:
         print(f"shopsim: database error: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 1

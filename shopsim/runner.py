@@ -89,9 +89,10 @@ class Stack:
     def start(self) -> None:
         """Launch every service and wait until each answers its health check."""
         busy = [
-            f"{self.settings.host}:{self.settings.port(n)} ({n})"
+            f"{self.settings.host}:{port} ({n})"
             for n in SERVICE_NAMES
-            if port_in_use(self.settings.host, self.settings.port(n))
+            for port in (self.settings.port(n), self.settings.metrics_port(n))
+            if port_in_use(self.settings.host, port)
         ]
         if busy:
             raise StackError(

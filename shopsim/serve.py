@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from prometheus_client import start_http_server
 
 from shopsim.app import create_app
 from shopsim.settings import SERVICE_NAMES, SETTINGS_ENV, Settings
@@ -54,10 +55,18 @@ class ServiceServer(BaseApplication):  # type: ignore[misc]
             "accesslog": None,
             "errorlog": "-",
             "loglevel": "warning",
-            "post_worker_init": lambda worker: die_with_parent(),
+            "post_worker_init": self._post_worker_init,
         }
         for key, value in options.items():
             self.cfg.set(key, value)
+
+    def _post_worker_init(self, worker: Any) -> None:
+        """In the worker: die with the master, and serve metrics from a thread of their own."""
+        die_with_parent()
+        registry = worker.wsgi.extensions["shopsim"].metrics.registry
+        start_http_server(
+            self.settings.metrics_port(self.service), addr=self.settings.host, registry=registry
+        )
 
     def load(self) -> Any:
         return create_app(self.service, self.settings)

@@ -28,7 +28,7 @@ from shopsim.app import close_app, create_app
 from shopsim.client import Dependency
 from shopsim.runner import Stack
 from shopsim.seed import SeedData, apply, generate
-from shopsim.settings import DEPENDENCIES, SERVICE_NAMES, Settings
+from shopsim.settings import DEPENDENCIES, METRICS_PORT_OFFSET, SERVICE_NAMES, Settings
 
 
 @pytest.fixture
@@ -147,13 +147,16 @@ def store(settings: Settings, seeded_sqlite: Path) -> Iterator[Store]:
 
 
 def free_port_base(count: int = len(SERVICE_NAMES)) -> int:
-    """A port base with `count` consecutive free loopback ports, chosen at run time."""
+    """A port base whose service ports and metrics side ports are free, chosen at run time."""
     rng = random.Random()
     for _ in range(200):
         base = rng.randrange(20_000, 60_000)
         socks = []
+        ports = [
+            p + offset for p in range(base, base + count) for offset in (0, METRICS_PORT_OFFSET)
+        ]
         try:
-            for port in range(base, base + count):
+            for port in ports:
                 sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                 socks.append(sock)
                 sock.bind(("127.0.0.1", port))

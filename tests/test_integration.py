@@ -94,13 +94,15 @@ def test_every_metrics_endpoint_passes_promtool(live_settings, start_stack):
     buy_through_api(live_settings)  # so business series have samples, not only zeros
     with httpx.Client(timeout=10.0) as client:
         for name in SERVICE_NAMES:
-            text = client.get(f"{live_settings.url(name)}/metrics").text
-            assert "shopsim_http_requests_total" in text
-            lint = subprocess.run(
-                [promtool, "check", "metrics"], input=text, capture_output=True, text=True
-            )
-            assert lint.returncode == 0, f"{name}: {lint.stdout}{lint.stderr}"
-            assert not re.search(r'(customer_id|order_id|cart_id)="', text), name
+            # The app's own route and the side port that answers even when it is saturated.
+            for url in (f"{live_settings.url(name)}/metrics", live_settings.metrics_url(name)):
+                text = client.get(url).text
+                assert "shopsim_http_requests_total" in text
+                lint = subprocess.run(
+                    [promtool, "check", "metrics"], input=text, capture_output=True, text=True
+                )
+                assert lint.returncode == 0, f"{url}: {lint.stdout}{lint.stderr}"
+                assert not re.search(r'(customer_id|order_id|cart_id)="', text), url
 
 
 def race_for_doorbuster(settings: Settings, buyers: int = 24, sku: str = "DB-0001") -> None:
@@ -222,3 +224,25 @@ def test_dog_page_when_checkout_is_down(live_settings, start_stack):
         assert re.search(r"INC-[0-9A-F]{8}", failed.text)
         metrics = browser.get("/metrics").text
     assert 'shopsim_error_pages_total{page="checkout"} 1.0' in metrics
+
+
+def test_metrics_side_port_answers_while_every_worker_thread_is_busy(live_settings, start_stack):
+    settings = live_settings.replace(threads=dict(live_settings.threads) | {"catalog": 2})
+    start_stack(settings)
+    spec = {"type": "latency", "target": "catalog", "duration_s": 30, "params": {"ms": 3000}}
+    assert httpx.post(f"{settings.url('catalog')}/_chaos/faults", json=spec).status_code == 201
+    slow = [
+        threading.Thread(
+            target=httpx.get, args=(f"{settings.url('catalog')}/products",), kwargs={"timeout": 10}
+        )
+        for _ in range(4)  # twice the worker threads: every thread held, more queued
+    ]
+    for t in slow:
+        t.start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    scrape = httpx.get(settings.metrics_url("catalog"), timeout=2)
+    assert scrape.status_code == 200 and time.monotonic() - started < 1.0
+    assert 'shopsim_worker_threads_busy{service="catalog"} 2.0' in scrape.text
+    for t in slow:
+        t.join()

@@ -1,0 +1,178 @@
+"""The few numbers a game day watches every second, computed from recent snapshots.
+
+`DERIVED` is the explicit table of what stop conditions and the live view may use. Rates are
+over the last second; ratios and percentiles over a short window (5 s) so one slow second does
+not flap them. A value is None while there is nothing to compute it from.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from shopsim.gameday.sampler import Snapshot
+
+WINDOW = 5  # snapshots (seconds) for ratios and percentiles
+LOAD = "load"  # sources named load, load-1, ... are the load generator's processes
+
+
+def _is_load(source: str) -> bool:
+    return source == LOAD or source.startswith(LOAD + "-")
+
+
+def _is_checkout(name: str) -> bool:
+    return "checkout" in name or "gift" in name
+
+
+@dataclass
+class Window:
+    """The last few snapshots, oldest first."""
+
+    snaps: deque[Snapshot]
+
+    def delta(self, name: str, span: int = 1, load: bool = True, **match: str) -> float | None:
+        """Increase of a counter over the last `span` snapshots (None without enough history)."""
+        if len(self.snaps) < 2:
+            return None
+        old, new = self.snaps[max(0, len(self.snaps) - 1 - span)], self.snaps[-1]
+        pick = _load_sources(new) if load else None
+        return max(0.0, new.total(name, pick, **match) - old.total(name, pick, **match))
+
+    def seconds(self, span: int = 1) -> float:
+        old = self.snaps[max(0, len(self.snaps) - 1 - span)]
+        return max(1e-6, self.snaps[-1].at - old.at)
+
+
+def _load_sources(snap: Snapshot) -> list[str]:
+    return [s for s in snap.values if _is_load(s)]
+
+
+def _rate(name: str, **match: str) -> Callable[[Window], float | None]:
+    def compute(w: Window) -> float | None:
+        d = w.delta(name, **match)
+        return None if d is None else d / w.seconds()
+
+    return compute
+
+
+def checkout_error_ratio(w: Window) -> float | None:
+    """Failed share of checkouts attempted in the window (client side)."""
+    ok = w.delta("shopsim_load_checkouts_total", WINDOW, result="ok")
+    if ok is None:
+        return None
+    bad = sum(
+        w.delta("shopsim_load_checkouts_total", WINDOW, result=r) or 0.0
+        for r in ("failure", "error_page")
+    )
+    return None if ok + bad == 0 else bad / (ok + bad)
+
+
+def browse_error_ratio(w: Window) -> float | None:
+    """Failed share of non-checkout requests in the window (client side)."""
+    if len(w.snaps) < 2:
+        return None
+    old, new = w.snaps[max(0, len(w.snaps) - 1 - WINDOW)], w.snaps[-1]
+    sources = _load_sources(new)
+    good = bad = 0.0
+    for labels, value in new.series("shopsim_load_requests_total", sources).items():
+        tags = dict(labels)
+        if _is_checkout(tags.get("name", "")):
+            continue
+        before = old.series("shopsim_load_requests_total", sources).get(labels, 0.0)
+        if tags.get("result") == "ok":
+            good += value - before
+        else:
+            bad += value - before
+    return None if good + bad <= 0 else bad / (good + bad)
+
+
+def checkout_p95_seconds(w: Window) -> float | None:
+    """95th percentile of checkout request latency in the window, from bucket increases."""
+    if len(w.snaps) < 2:
+        return None
+    old, new = w.snaps[max(0, len(w.snaps) - 1 - WINDOW)], w.snaps[-1]
+    sources = _load_sources(new)
+    buckets: dict[float, float] = {}
+    name = "shopsim_load_request_duration_seconds_bucket"
+    before = old.series(name, sources)
+    for labels, value in new.series(name, sources).items():
+        tags = dict(labels)
+        if not _is_checkout(tags.get("name", "")):
+            continue
+        le = math.inf if tags["le"] == "+Inf" else float(tags["le"])
+        buckets[le] = buckets.get(le, 0.0) + value - before.get(labels, 0.0)
+    return quantile(0.95, buckets)
+
+
+def quantile(q: float, buckets: dict[float, float]) -> float | None:
+    """Prometheus-style histogram_quantile over cumulative bucket counts."""
+    bounds = sorted(buckets)
+    if not bounds or buckets[bounds[-1]] <= 0:
+        return None
+    rank = q * buckets[bounds[-1]]
+    prev_bound, prev_count = 0.0, 0.0
+    for bound in bounds:
+        count = buckets[bound]
+        if count >= rank:
+            if math.isinf(bound):
+                return prev_bound
+            span = count - prev_count
+            return prev_bound + (bound - prev_bound) * ((rank - prev_count) / span if span else 1)
+        prev_bound, prev_count = bound, count
+    return prev_bound
+
+
+def load_cpu_percent(w: Window) -> float | None:
+    """The busiest load process's own CPU use."""
+    snap = w.snaps[-1]
+    values = [snap.total("shopsim_load_cpu_percent", [s]) for s in snap.values if _is_load(s)]
+    return max(values) if values else None
+
+
+def error_pages_per_s(w: Window) -> float | None:
+    """Dog pages the storefront showed in the last second."""
+    d = w.delta("shopsim_error_pages_total", load=False)
+    return None if d is None else d / w.seconds()
+
+
+def load_target(w: Window) -> float | None:
+    """The load shape's current target: arrivals/s (open model) or users (closed)."""
+    snap = w.snaps[-1]
+    sources = _load_sources(snap)
+    return snap.total("shopsim_load_target", sources) if sources else None
+
+
+DERIVED: dict[str, Callable[[Window], float | None]] = {
+    "load_target": load_target,
+    "arrivals_per_s": _rate("shopsim_load_arrivals_total"),
+    "dropped_arrivals_per_s": _rate("shopsim_load_arrivals_dropped_total"),
+    "checkout_error_ratio": checkout_error_ratio,
+    "checkout_p95_seconds": checkout_p95_seconds,
+    "browse_error_ratio": browse_error_ratio,
+    "load_cpu_percent": load_cpu_percent,
+    "error_pages_per_s": error_pages_per_s,
+}
+
+
+class Deriver:
+    """Keeps the window and computes every derived value for the newest snapshot."""
+
+    def __init__(self) -> None:
+        self.window = Window(deque(maxlen=WINDOW + 1))
+
+    def push(self, snap: Snapshot) -> dict[str, float | None]:
+        """Add a snapshot; return every derived value now."""
+        self.window.snaps.append(snap)
+        return {name: compute(self.window) for name, compute in DERIVED.items()}
+
+
+def active_faults(snap: Snapshot) -> list[str]:
+    """'type->target' for every fault some service reports active."""
+    out = set()
+    for labels, value in snap.series("shopsim_fault_active").items():
+        if value > 0:
+            tags = dict(labels)
+            out.add(f"{tags['fault']}->{tags['target']}")
+    return sorted(out)

@@ -1,0 +1,265 @@
+"""`shopsim gameday`: one scenario end to end, cleaned up on every exit path.
+
+Order of work: run directory; the store (started and seeded here, or a running one given by
+--target); the load process; the fault and resilience timeline in a thread; then once a second
+scrape every source, derive, show a line, check stop conditions, until the load ends or the
+scenario's time is up. However it ends (normally, a stop condition, an error, Ctrl-C, SIGTERM)
+the timeline resets every fault and restores resilience, Locust is stopped, the store is
+stopped if this run started it, and the manifest records the outcome.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shopsim.faults.control import ChaosClient
+from shopsim.faults.timeline import Timeline, TimelineEvent
+from shopsim.gameday.derive import Deriver, active_faults
+from shopsim.gameday.live import LiveView
+from shopsim.gameday.loader import to_plan, to_timeline
+from shopsim.gameday.loadproc import LoadProcess
+from shopsim.gameday.rundir import RunDir
+from shopsim.gameday.sampler import Sampler
+from shopsim.runner import Stack, check_health
+from shopsim.seed import apply, generate
+from shopsim.settings import SERVICE_NAMES, Settings
+
+GRACE_S = 5.0  # after the scenario's time, how long to wait for Locust to finish by itself
+
+EXIT_OK, EXIT_ERROR, EXIT_STOPPED, EXIT_INTERRUPTED = 0, 1, 3, 130
+
+
+@dataclass
+class Outcome:
+    status: str  # completed | stopped | interrupted | error
+    exit_code: int
+    reason: str = ""
+
+
+class StopWatch:
+    """Tracks how long each stop condition has held; says when one has held long enough."""
+
+    def __init__(self, conditions: list[Any], time_scale: float) -> None:
+        self.conditions = conditions
+        self.scale = time_scale
+        self.since: dict[int, float] = {}
+
+    def check(self, values: dict[str, float | None], now: float) -> str | None:
+        """The reason to stop now, or None."""
+        for i, cond in enumerate(self.conditions):
+            value = values.get(cond.metric)
+            holds = value is not None and (
+                (cond.above is not None and value > cond.above)
+                or (cond.below is not None and value < cond.below)
+            )
+            if not holds:
+                self.since.pop(i, None)
+                continue
+            start = self.since.setdefault(i, now)
+            if now - start >= cond.for_s / self.scale:
+                bound = f"> {cond.above}" if cond.above is not None else f"< {cond.below}"
+                return f"{cond.metric} {bound} for {cond.for_s / self.scale:g}s (now {value:.3g})"
+        return None
+
+
+def free_port() -> int:
+    """A free loopback port, chosen at run time."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class GameDay:
+    """One run of one scenario."""
+
+    def __init__(
+        self,
+        scenario: Any,
+        scenario_path: Path,
+        *,
+        out: Path,
+        time_scale: float = 1.0,
+        load_processes: int = 1,
+        port_base: int = 8100,
+        use_running: bool = False,
+        echo: Callable[[str], None] = print,
+    ) -> None:
+        self.scenario = scenario
+        self.scenario_path = scenario_path
+        self.scale = time_scale
+        self.processes = load_processes
+        self.use_running = use_running
+        self.echo = echo
+        self.run_dir = RunDir.create(out, scenario.name)
+        store = scenario.store
+        threads = dict(Settings().threads) | dict(store.threads if store else {})
+        changes: dict[str, Any] = {"threads": threads}
+        if store and store.payment_latency_ms is not None:
+            changes["payment_latency_ms"] = store.payment_latency_ms
+        self.settings = Settings(
+            port_base=port_base,
+            run_dir=str(self.run_dir.root / "store"),
+            seed=scenario.seed,
+        ).replace(**changes)
+        self.duration_s = scenario.duration_s / time_scale
+        self.stop = threading.Event()  # ends the timeline; set at the end of every run
+        self.interrupted = threading.Event()  # Ctrl-C / SIGTERM asked the run to end
+
+    def interrupt(self) -> None:
+        """Ask the run to end at the next safe point (a signal handler calls this)."""
+        self.interrupted.set()
+        self.stop.set()
+
+    def _checkpoint(self) -> None:
+        if self.interrupted.is_set():
+            raise KeyboardInterrupt
+
+    def run(self) -> Outcome:
+        """Carry the scenario out; always cleans up."""
+        rd, settings = self.run_dir, self.settings
+        rd.copy_scenario(self.scenario_path)
+        started = time.time()
+        rd.manifest(self._manifest(started, None))
+        stack: Stack | None = None
+        load: LoadProcess | None = None
+        sampler: Sampler | None = None
+        timeline_thread: threading.Thread | None = None
+        outcome = Outcome("error", EXIT_ERROR, "did not start")
+        errors: list[BaseException] = []
+        try:
+            if self.use_running:
+                down = [h.service for h in check_health(settings) if not h.ok]
+                if down:
+                    raise RuntimeError(f"the store at --target is not healthy: {', '.join(down)}")
+            else:
+                apply(settings, generate(self.scenario.seed))
+                self._checkpoint()
+                stack = Stack(settings)
+                stack.start()
+            self._checkpoint()
+            metrics_port = free_port()
+            plan = to_plan(self.scenario, self.scale, metrics_port, customers=200)
+            timeline: Timeline = to_timeline(self.scenario, self.scale)
+            with ChaosClient(settings) as chaos:
+                chaos.reset()  # start from a clean store
+            load = LoadProcess(
+                host=settings.url("storefront"),
+                plan=plan,
+                out_dir=rd.root,
+                run_time_s=self.duration_s,
+                processes=self.processes,
+            )
+            sources = {name: settings.metrics_url(name) for name in SERVICE_NAMES}
+            sources["load"] = f"http://127.0.0.1:{metrics_port}/metrics"
+            for k in range(1, self.processes + 1 if self.processes > 1 else 1):
+                sources[f"load-{k}"] = f"http://127.0.0.1:{metrics_port + k}/metrics"
+            sampler = Sampler(sources, rd.samples)
+            self._checkpoint()
+            t0 = time.monotonic()
+            load.start()
+            timeline_thread = threading.Thread(
+                target=self._run_timeline, args=(timeline, errors), name="timeline", daemon=True
+            )
+            timeline_thread.start()
+            outcome = self._watch(t0, load, sampler, stack, errors)
+        except KeyboardInterrupt:
+            outcome = Outcome("interrupted", EXIT_INTERRUPTED, "interrupted (Ctrl-C or SIGTERM)")
+        except Exception as exc:  # reported, then cleaned up like every other ending
+            outcome = Outcome("error", EXIT_ERROR, f"{type(exc).__name__}: {exc}")
+        finally:
+            self._cleanup(timeline_thread, load, sampler, stack)
+            rd.manifest(self._manifest(started, outcome))
+            rd.close()
+        return outcome
+
+    def _run_timeline(self, timeline: Timeline, errors: list[BaseException]) -> None:
+        try:
+            with ChaosClient(self.settings) as chaos:
+                timeline.run(chaos, stop=self.stop, on_event=self._on_fault_event)
+        except BaseException as exc:  # the watcher sees it and ends the run
+            errors.append(exc)
+
+    def _on_fault_event(self, event: TimelineEvent) -> None:
+        self.run_dir.fault_event(event)
+
+    def _watch(
+        self,
+        t0: float,
+        load: LoadProcess,
+        sampler: Sampler,
+        stack: Stack | None,
+        errors: list[BaseException],
+    ) -> Outcome:
+        deriver = Deriver()
+        stops = StopWatch(list(self.scenario.stop_conditions), self.scale)
+        live = LiveView(self.echo, self.scenario, self.scale)
+        next_tick = t0
+        while True:
+            next_tick += 1.0
+            if self.interrupted.wait(max(0.0, next_tick - time.monotonic())):
+                raise KeyboardInterrupt
+            elapsed = time.monotonic() - t0
+            snap = sampler.scrape()
+            values = deriver.push(snap)
+            faults = active_faults(snap)
+            phase = live.phase(elapsed)
+            self.run_dir.row(elapsed, phase, values, faults)
+            live.show(elapsed, phase, values, faults, snap.failed)
+            if errors:
+                raise RuntimeError(f"fault timeline failed: {errors[0]}")
+            if stack is not None and (dead := stack.dead()):
+                return Outcome("error", EXIT_ERROR, f"service process died: {', '.join(dead)}")
+            reason = stops.check(values, elapsed)
+            if reason:
+                self.echo(f"stop condition met: {reason}")
+                return Outcome("stopped", EXIT_STOPPED, reason)
+            if not load.running():
+                if elapsed + 1.5 < self.duration_s:
+                    return Outcome(
+                        "error", EXIT_ERROR, f"locust exited early with status {load.returncode}"
+                    )
+                return Outcome("completed", EXIT_OK)
+            if elapsed > self.duration_s + GRACE_S:
+                return Outcome("completed", EXIT_OK, "locust stopped after the scenario's time")
+
+    def _cleanup(
+        self,
+        timeline_thread: threading.Thread | None,
+        load: LoadProcess | None,
+        sampler: Sampler | None,
+        stack: Stack | None,
+    ) -> None:
+        self.stop.set()
+        if timeline_thread is not None:
+            timeline_thread.join(timeout=30)  # it resets faults and restores resilience
+        if load is not None:
+            load.stop()
+        if sampler is not None:
+            sampler.close()
+        try:
+            with ChaosClient(self.settings) as chaos:
+                chaos.reset()  # belt and braces: nothing stays active after a game day
+        except Exception:  # noqa: BLE001 - the store may already be gone
+            pass
+        if stack is not None:
+            stack.stop()
+
+    def _manifest(self, started: float, outcome: Outcome | None) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario.name,
+            "scenario_file": str(self.scenario_path),
+            "seed": self.scenario.seed,
+            "time_scale": self.scale,
+            "load_processes": self.processes,
+            "store": "running store (--target)" if self.use_running else "started by gameday",
+            "storefront": self.settings.url("storefront"),
+            "started_at": started,
+            "ended_at": None if outcome is None else time.time(),
+            "outcome": None if outcome is None else outcome.__dict__,
+        }

@@ -1,0 +1,114 @@
+"""Sampling the run: every service's /metrics and the load process's, once a second.
+
+Each scrape is kept whole (gzip, one file per source, each scrape headed by
+``# shopsim-scrape <unix time>``) so nothing measured is lost, and also parsed into a flat
+snapshot from which the live view and the stop conditions read their few numbers.
+"""
+
+from __future__ import annotations
+
+import gzip
+import time
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+Key = tuple[str, frozenset[tuple[str, str]]]
+
+
+@dataclass
+class Snapshot:
+    """Every sample of every source at one moment: (name, labels) -> value, summed over sources
+    for the load process's workers and kept per source otherwise."""
+
+    at: float
+    values: dict[str, dict[Key, float]] = field(default_factory=dict)  # source -> samples
+    failed: list[str] = field(default_factory=list)  # sources that did not answer
+
+    def total(self, name: str, sources: Iterable[str] | None = None, **match: str) -> float:
+        """Sum of samples named `name` whose labels include `match`, over `sources` (or all)."""
+        out = 0.0
+        wanted = set(match.items())
+        for source, samples in self.values.items():
+            if sources is not None and source not in sources:
+                continue
+            for (sample, labels), value in samples.items():
+                if sample == name and wanted <= labels:
+                    out += value
+        return out
+
+    def series(self, name: str, sources: Iterable[str] | None = None) -> dict[frozenset, float]:
+        """Every label set of `name` (summed across sources) -> value."""
+        out: dict[frozenset, float] = {}
+        for source, samples in self.values.items():
+            if sources is not None and source not in sources:
+                continue
+            for (sample, labels), value in samples.items():
+                if sample == name:
+                    out[labels] = out.get(labels, 0.0) + value
+        return out
+
+
+def parse(text: str) -> dict[Key, float]:
+    """Prometheus text exposition -> flat samples."""
+    out: dict[Key, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            out[(sample.name, frozenset(sample.labels.items()))] = float(sample.value)
+    return out
+
+
+class Sampler:
+    """Scrapes a fixed set of sources into gzip files and snapshots."""
+
+    def __init__(self, sources: Mapping[str, str], out_dir: Path, timeout_s: float = 0.8) -> None:
+        self.sources = dict(sources)  # name -> metrics URL
+        self.out_dir = out_dir
+        self._http = httpx.Client(timeout=timeout_s)
+        self._files: dict[str, IO[bytes]] = {}
+        self._pool = ThreadPoolExecutor(max_workers=len(self.sources), thread_name_prefix="scrape")
+        out_dir.mkdir(parents=True, exist_ok=True)
+
+    def scrape(self) -> Snapshot:
+        """One round over every source, fetched in parallel so a slow one delays no other."""
+        snap = Snapshot(at=time.time())
+        responses = dict(
+            zip(self.sources, self._pool.map(self._fetch, self.sources.values()), strict=True)
+        )
+        for name, response in responses.items():
+            if response is None:
+                snap.failed.append(name)
+                continue
+            self._file(name).write(f"# shopsim-scrape {snap.at:.3f}\n".encode() + response.content)
+            try:
+                snap.values[name] = parse(response.text)
+            except ValueError:
+                snap.failed.append(name)
+        return snap
+
+    def _fetch(self, url: str) -> httpx.Response | None:
+        try:
+            response = self._http.get(url)
+            response.raise_for_status()
+            return response
+        except httpx.HTTPError:
+            return None
+
+    def _file(self, name: str) -> IO[bytes]:
+        if name not in self._files:
+            path = self.out_dir / f"{name}.prom.gz"
+            self._files[name] = gzip.open(path, "ab")  # noqa: SIM115 - open for the run
+        return self._files[name]
+
+    def close(self) -> None:
+        """Flush and close the sample files."""
+        for handle in self._files.values():
+            handle.close()
+        self._files.clear()
+        self._pool.shutdown(wait=True)
+        self._http.close()

@@ -1,0 +1,207 @@
+"""`shopsim gameday` end to end, as a user runs it: real store, real Locust, real faults.
+
+A short scenario runs to its end and leaves a complete run directory; Ctrl-C at several points
+leaves no process and no active fault; a stop condition ends a run early; a broken scenario is
+refused before anything starts."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+from conftest import free_port_base
+
+from shopsim.runner import port_in_use
+from shopsim.settings import SERVICE_NAMES, Settings
+
+pytestmark = pytest.mark.processes
+
+SHORT = """\
+name: short-check
+description: a quick open-model run with a payment slowdown in the middle
+seed: 3
+duration: 14s
+load:
+  model: open
+  stages:
+    - {{duration: 3s, rate: 3}}
+    - {{duration: 6s, rate: 8}}
+    - {{duration: 3s, rate: 3}}
+  mix: {{browser: 50, shopper: 45, gift_buyer: 5}}
+faults:
+  - {{at: 4s, duration: 4s, type: latency, target: payment, params: {{ms: 200}}}}
+resilience:
+  initial: {{checkout: {{dependencies: {{payment: {{retries: 1}}}}}}}}
+stop_conditions: {stops}
+"""
+
+
+def _write(tmp_path: Path, stops: str = "[]") -> Path:
+    path = tmp_path / "short.yaml"
+    path.write_text(SHORT.format(stops=stops))
+    return path
+
+
+def _gameday(scenario: Path, port_base: int, cwd: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shopsim",
+            "gameday",
+            str(scenario),
+            "--out",
+            "runs",
+            "--port-base",
+            str(port_base),
+            *extra,
+        ],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def _all_gone(pids: list[int], settings: Settings, timeout_s: float = 20) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        alive = [
+            p
+            for p in pids
+            if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
+        ]
+        busy = [n for n in SERVICE_NAMES if port_in_use("127.0.0.1", settings.port(n))]
+        if not alive and not busy:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"left behind: pids {alive}, ports of {busy}")
+
+
+def _tree(pid: int) -> list[int]:
+    try:
+        return [p.pid for p in psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def test_short_gameday_runs_to_the_end_and_writes_the_run_directory(tmp_path):
+    settings = Settings(port_base=free_port_base())
+    started = time.monotonic()
+    proc = _gameday(_write(tmp_path), settings.port_base, tmp_path)
+    out, _ = proc.communicate(timeout=180)
+    wall = time.monotonic() - started
+    assert proc.returncode == 0, out
+    assert "completed" in out and "Traceback" not in out
+    assert "faults latency->payment" in out  # the live view saw the fault
+    runs = list((tmp_path / "runs").iterdir())
+    assert len(runs) == 1
+    run = runs[0]
+
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["seed"] == 3 and manifest["scenario"] == "short-check"
+    assert manifest["outcome"]["status"] == "completed"
+    assert manifest["versions"]["locust"] != "not installed"
+    assert "gameday" in manifest["command"]
+    assert (run / "scenario.yaml").read_text() == SHORT.format(stops="[]")
+
+    stats = (run / "locust_stats.csv").read_text()
+    assert "Aggregated" in stats
+    assert (run / "locust.html").stat().st_size > 1000
+    assert list(run.glob("locust*.json"))
+
+    for source in [*SERVICE_NAMES, "load"]:
+        with gzip.open(run / "samples" / f"{source}.prom.gz", "rt") as handle:
+            text = handle.read()
+        assert text.count("# shopsim-scrape") >= 8, source
+    series = (run / "series.csv").read_text().splitlines()
+    assert series[0].startswith("elapsed_s,phase,")
+    assert 10 <= len(series) - 1 <= 30
+    assert any("latency->payment" in row for row in series)
+
+    events = [json.loads(x) for x in (run / "faults.jsonl").read_text().splitlines()]
+    actions = [e["action"] for e in events]
+    assert actions == ["resilience", "add", "remove", "reset"]
+    assert all(e["late_s"] < 1.0 for e in events[:-1])
+    assert wall < 14 + 45  # the store's start and stop plus the scenario's 14 s
+    _all_gone([], settings)
+
+
+def test_bad_scenario_is_refused_before_anything_starts(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SHORT.format(stops="[]").replace("type: latency", "type: latensy"))
+    proc = _gameday(bad, free_port_base(), tmp_path)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert f"{bad}:" in out and "faults[0].type" in out and "Traceback" not in out
+    assert not (tmp_path / "runs").exists()
+
+
+def test_stop_condition_ends_the_run_early(tmp_path):
+    settings = Settings(port_base=free_port_base())
+    stops = "[{metric: checkout_error_ratio, above: 0.5, for: 2s}]"
+    scenario = _write(tmp_path, stops)
+    text = scenario.read_text().replace(
+        "type: latency, target: payment, params: {ms: 200}",
+        "type: outage, target: checkout",
+    )
+    scenario.write_text(text.replace("at: 4s, duration: 4s", "at: 1s, duration: 10s"))
+    proc = _gameday(scenario, settings.port_base, tmp_path)
+    out, _ = proc.communicate(timeout=180)
+    assert proc.returncode == 3, out
+    assert "stop condition met: checkout_error_ratio" in out
+    manifest = json.loads(next((tmp_path / "runs").iterdir()).joinpath("manifest.json").read_text())
+    assert manifest["outcome"]["status"] == "stopped"
+    _all_gone([], settings)
+
+
+@pytest.mark.parametrize("after_s", [1.0, 9.0])
+def test_ctrl_c_leaves_no_process_and_no_fault(tmp_path, after_s):
+    settings = Settings(port_base=free_port_base())
+    proc = _gameday(_write(tmp_path), settings.port_base, tmp_path)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().startswith("game day: short-check")  # the run has begun
+    time.sleep(after_s)  # 1 s: the store is starting; 9 s: load and a fault are running
+    pids = _tree(proc.pid)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=90)
+    assert proc.returncode == 130, out
+    assert "Traceback" not in out
+    _all_gone(pids + _tree(proc.pid), settings)
+
+
+def test_sigterm_on_a_running_store_resets_its_faults_and_leaves_it_up(
+    tmp_path, live_settings, start_stack
+):
+    settings = live_settings
+    start_stack(settings)
+    proc = _gameday(
+        _write(tmp_path),
+        settings.port_base,
+        tmp_path,
+        "--target",
+        settings.url("storefront"),
+    )
+    deadline = time.monotonic() + 60
+    active: list = []
+    while time.monotonic() < deadline and not active:
+        time.sleep(0.3)
+        active = httpx.get(f"{settings.url('payment')}/_chaos/faults").json()["faults"]
+    assert active, "the fault never became active"
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out
+    for name in SERVICE_NAMES:
+        assert httpx.get(f"{settings.url(name)}/_chaos/faults").json()["faults"] == []
+        assert httpx.get(f"{settings.url(name)}/healthz").status_code == 200
+    retries = httpx.get(f"{settings.url('checkout')}/_chaos/resilience").json()
+    assert retries["dependencies"]["payment"]["retries"] == 2  # the initial change undone
