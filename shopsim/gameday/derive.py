@@ -58,15 +58,16 @@ def _rate(name: str, **match: str) -> Callable[[Window], float | None]:
 
 
 def checkout_error_ratio(w: Window) -> float | None:
-    """Failed share of checkouts attempted in the window (client side)."""
-    ok = w.delta("shopsim_load_checkouts_total", WINDOW, result="ok")
-    if ok is None:
+    """Failed share of checkouts in the window (client side); sold out is not a failure."""
+    counts = {
+        r: w.delta("shopsim_load_checkouts_total", WINDOW, result=r)
+        for r in ("ok", "sold_out", "failure", "error_page")
+    }
+    if counts["ok"] is None:
         return None
-    bad = sum(
-        w.delta("shopsim_load_checkouts_total", WINDOW, result=r) or 0.0
-        for r in ("failure", "error_page")
-    )
-    return None if ok + bad == 0 else bad / (ok + bad)
+    good = (counts["ok"] or 0.0) + (counts["sold_out"] or 0.0)
+    bad = (counts["failure"] or 0.0) + (counts["error_page"] or 0.0)
+    return None if good + bad == 0 else bad / (good + bad)
 
 
 def browse_error_ratio(w: Window) -> float | None:

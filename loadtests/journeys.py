@@ -1,0 +1,319 @@
+"""Customer journeys over the storefront's HTML pages, each page checked for what a customer sees.
+
+A journey is a plain function of a `Visit`: a client with its own cookies (Locust's
+FastHttpSession), a seeded `random.Random`, and the customer it signs in as. Every request is
+sent with ``catch_response=True``, grouped under a URL template (``/products/[sku]``) and
+checked for its status and a marker of the page. The dog page ("Something went wrong on our
+end") is a failure of kind `ErrorPage`, counted as result ``error_page``.
+
+Journey results (``shopsim_load_journeys_total{result}`` and the JOURNEY rows of Locust's
+stats), kept to four:
+
+- ``ok``: every page as expected (for buyers: "Your order is confirmed").
+- ``sold_out``: a doorbuster was gone, the checkout page said so with a 409; the shopper
+  removed it from the cart. A business outcome, not a failure of the site: the request is ok.
+- ``error_page``: the store showed the dog page.
+- ``failure``: anything else (wrong status, missing content, connection error, timeout).
+
+No Locust import: the journeys only need a client with Locust's ``request()`` signature.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+log = logging.getLogger("shopsim.loadtests")
+
+ERROR_PAGE_MARK = "Something went wrong on our end"
+CONFIRMED_MARK = "Your order is confirmed"
+CARD = "tok_visa"
+DOORBUSTERS = tuple(f"DB-{i:04d}" for i in range(1, 6))
+#: Share of shoppers who come for a doorbuster (DB-0001..DB-0005, 5 units each in the seed).
+DOORBUSTER_SHARE = 0.3
+#: The seed's product SKUs, for when a search page offers no link to follow.
+PRODUCTS = tuple(f"SKU-{i:04d}" for i in range(1, 121))
+SEARCH_WORDS = (
+    "stroller blanket kettle headphones trowel novel jacket rattle crib mixer speaker planter "
+    "cozy deluxe compact classic smart organic toys kitchen books garden doorbuster unicorn"
+).split()
+REGISTRY_WORDS = (
+    "Ada Grace Alan Linus Margaret Ken Barbara Dennis Frances Radia baby wedding".split()
+)
+
+JOURNEY_RESULTS = ("ok", "sold_out", "error_page", "failure")
+CHECKOUT_RESULTS = ("ok", "sold_out", "error_page", "failure")
+#: Every (method, name) a journey requests: the exporter creates their series up front.
+REQUEST_NAMES = (
+    ("GET", "/"),
+    ("GET", "/search?q=[q]"),
+    ("GET", "/products/[sku]"),
+    ("POST", "/login"),
+    ("POST", "/cart/items"),
+    ("GET", "/cart"),
+    ("POST", "/cart/items/[sku]/remove"),
+    ("GET", "/checkout"),
+    ("POST", "/checkout"),
+    ("GET", "/orders/[id]"),
+    ("GET", "/registries"),
+    ("GET", "/registries?q=[q]"),
+    ("GET", "/registries/[id]"),
+    ("POST", "/registries/[id]/gift"),
+)
+#: Request types of the summary events a journey fires (not HTTP requests).
+JOURNEY_TYPE = "JOURNEY"
+ARRIVAL_TYPE = "ARRIVAL"
+
+PRODUCT_LINK = re.compile(r'href="/products/((?:SKU|DB)-[0-9]{4})"')
+REGISTRY_LINK = re.compile(r'href="/registries/([0-9]+)"')
+CHECKOUT_KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
+GIFT_FORM = re.compile(
+    r'name="sku" value="([A-Z]+-[0-9]{4})">\s*'
+    r'<input type="hidden" name="idempotency_key" value="([^"]+)">'
+)
+SOLD_OUT = re.compile(r"only [0-9]+ of ([A-Z]+-[0-9]{4}) left in stock")
+ORDER_PATH = re.compile(r"^/orders/([A-Za-z0-9_-]{1,64})$")
+
+
+class ErrorPage(Exception):
+    """The store answered with its dog page."""
+
+
+class PageFailure(Exception):
+    """A page that is not what a customer should see: status, content, or no answer."""
+
+
+class JourneyFailed(Exception):
+    """Why a journey did not end well (the failure of its JOURNEY event)."""
+
+
+class JourneyStop(Exception):
+    """Ends a journey early with a result other than ok."""
+
+    def __init__(self, result: str, reason: str) -> None:
+        super().__init__(reason)
+        self.result = result
+
+
+@dataclass(frozen=True)
+class Page:
+    status: int
+    text: str
+    location: str
+
+
+@dataclass
+class Visit:
+    """One customer's visit: their client and cookies, their dice, what happened so far."""
+
+    client: Any
+    rng: random.Random
+    customer_id: int
+    #: Open model: how late the arrival started; added to the first request's latency.
+    lag_s: float = 0.0
+    #: Called with the perf_counter time of the first response, when it comes.
+    on_first_response: Callable[[float], None] | None = None
+    first_response_at: float | None = None
+    checkouts: list[str] = field(default_factory=list)
+
+    def page(
+        self,
+        method: str,
+        path: str,
+        name: str,
+        *,
+        expect: int = 200,
+        marker: str | None = None,
+        data: dict[str, str] | None = None,
+        checkout: bool = False,
+    ) -> Page:
+        """One request, validated; raises JourneyStop unless the page is as expected."""
+        context = {"schedule_lag_s": self.lag_s} if self.first_response_at is None else {}
+        sold_out = False
+        with self.client.request(
+            method,
+            path,
+            name=name,
+            data=data,
+            catch_response=True,
+            allow_redirects=False,
+            context=context,
+        ) as resp:
+            if self.first_response_at is None:
+                self.first_response_at = time.perf_counter()
+                if self.on_first_response is not None:
+                    self.on_first_response(self.first_response_at)
+            status = int(resp.status_code or 0)
+            text = (resp.text or "") if status else ""
+            location = (resp.headers or {}).get("location", "") if status else ""
+            problem: Exception | None = None
+            if not status:
+                problem = PageFailure(f"no response: {type(resp.error).__name__}")
+            elif ERROR_PAGE_MARK in text:
+                problem = ErrorPage(f"dog page ({status})")
+            elif checkout and status == 409 and SOLD_OUT.search(text):
+                sold_out = True
+            elif status != expect:
+                problem = PageFailure(f"status {status}, expected {expect}")
+            elif marker is not None and marker not in text:
+                problem = PageFailure(f"page without {marker!r}")
+            if problem is None:
+                resp.success()
+            else:
+                resp.failure(problem)
+        if checkout:
+            result = "sold_out" if sold_out else "ok"
+            if problem is not None:
+                result = "error_page" if isinstance(problem, ErrorPage) else "failure"
+            self.checkouts.append(result)
+        if problem is not None:
+            kind = "error_page" if isinstance(problem, ErrorPage) else "failure"
+            raise JourneyStop(kind, f"{method} {name}: {problem}")
+        return Page(status, text, location)
+
+
+def _path(location: str) -> str:
+    """The path of a Location header, absolute or not."""
+    if "://" in location:
+        rest = location.split("://", 1)[1]
+        location = rest[rest.index("/") :] if "/" in rest else "/"
+    return location
+
+
+def _follow(page: Page, expected: str) -> str:
+    """The path a 303 points to, which must be `expected`."""
+    path = _path(page.location)
+    if path != expected:
+        raise JourneyStop("failure", f"redirected to {path!r}, expected {expected!r}")
+    return path
+
+
+def sign_in(visit: Visit, next_path: str) -> None:
+    """POST /login as the visit's customer; the cookie it sets keeps them signed in."""
+    form = {"customer_id": str(visit.customer_id), "next": next_path}
+    _follow(visit.page("POST", "/login", "/login", expect=303, data=form), next_path)
+
+
+def _search(visit: Visit) -> str:
+    """Search for a word and pick a product from the results (any product when none)."""
+    word = visit.rng.choice(SEARCH_WORDS)
+    found = visit.page("GET", f"/search?q={quote(word)}", "/search?q=[q]", marker="<h1>")
+    skus = [s for s in PRODUCT_LINK.findall(found.text) if s not in DOORBUSTERS]
+    return visit.rng.choice(skus) if skus else visit.rng.choice(PRODUCTS)
+
+
+def _product(visit: Visit, sku: str) -> None:
+    visit.page("GET", f"/products/{sku}", "/products/[sku]", marker=f'name="sku" value="{sku}"')
+
+
+def _confirmation(visit: Visit, placed: Page) -> None:
+    """Follow the 303 after an order to its page and check that it is confirmed."""
+    path = _path(placed.location)
+    if not ORDER_PATH.match(path):
+        raise JourneyStop("failure", f"order placed but redirected to {placed.location!r}")
+    visit.page("GET", path, "/orders/[id]", marker=CONFIRMED_MARK)
+
+
+def browse(visit: Visit) -> str:
+    """Home, one to three searches each with a product, now and then a doorbuster."""
+    home = visit.page("GET", "/", "/", marker="Sale day is here")
+    for _ in range(visit.rng.randint(1, 3)):
+        _product(visit, _search(visit))
+    if visit.rng.random() < DOORBUSTER_SHARE:
+        deals = [s for s in PRODUCT_LINK.findall(home.text) if s in DOORBUSTERS]
+        _product(visit, visit.rng.choice(deals or list(DOORBUSTERS)))
+    return "ok"
+
+
+def shop(visit: Visit) -> str:
+    """Sign in, find a product (a doorbuster for some), add it to the cart, check out."""
+    sign_in(visit, "/")
+    visit.page("GET", "/", "/", marker="Sale day is here")
+    if visit.rng.random() < DOORBUSTER_SHARE:
+        sku, quantity = visit.rng.choice(DOORBUSTERS), 1
+    else:
+        sku, quantity = _search(visit), visit.rng.randint(1, 2)
+    _product(visit, sku)
+    form = {"sku": sku, "quantity": str(quantity)}
+    added = visit.page("POST", "/cart/items", "/cart/items", expect=303, data=form)
+    _follow(added, "/cart")
+    visit.page("GET", "/cart", "/cart", marker=sku)
+    checkout = visit.page("GET", "/checkout", "/checkout", marker="Place order")
+    key = CHECKOUT_KEY.search(checkout.text)
+    if key is None:
+        raise JourneyStop("failure", "checkout page without an idempotency_key")
+    form = {"idempotency_key": key.group(1), "card_token": CARD}
+    placed = visit.page("POST", "/checkout", "/checkout", expect=303, data=form, checkout=True)
+    if placed.status == 409:
+        gone = SOLD_OUT.search(placed.text)
+        # Take the sold-out line out, as a customer would, so the next visit can still buy.
+        path = f"/cart/items/{gone.group(1) if gone else sku}/remove"
+        visit.page("POST", path, "/cart/items/[sku]/remove", expect=303)
+        return "sold_out"
+    _confirmation(visit, placed)
+    return "ok"
+
+
+def buy_gift(visit: Visit) -> str:
+    """Sign in, find a registry by name, buy one wished item as a gift."""
+    sign_in(visit, "/registries")
+    listed = visit.page("GET", "/registries", "/registries", marker="Gift registries")
+    word = visit.rng.choice(REGISTRY_WORDS)
+    found = visit.page(
+        "GET", f"/registries?q={quote(word)}", "/registries?q=[q]", marker="Gift registries"
+    )
+    ids = REGISTRY_LINK.findall(found.text) or REGISTRY_LINK.findall(listed.text)
+    if not ids:
+        raise JourneyStop("failure", "no registry listed")
+    registry_id = visit.rng.choice(ids)
+    registry = visit.page(
+        "GET", f"/registries/{registry_id}", "/registries/[id]", marker="registry for"
+    )
+    forms = GIFT_FORM.findall(registry.text)
+    if not forms:
+        raise JourneyStop("failure", "registry page without a gift form")
+    sku, key = visit.rng.choice(forms)
+    form = {"sku": sku, "quantity": "1", "idempotency_key": key, "card_token": CARD}
+    path = f"/registries/{registry_id}/gift"
+    placed = visit.page("POST", path, "/registries/[id]/gift", expect=303, data=form, checkout=True)
+    if placed.status == 409:
+        return "sold_out"
+    _confirmation(visit, placed)
+    return "ok"
+
+
+JOURNEYS: dict[str, Callable[[Visit], str]] = {
+    "browser": browse,
+    "shopper": shop,
+    "gift_buyer": buy_gift,
+}
+
+
+def run_journey(journey: str, visit: Visit, fire: Callable[..., None], started: float) -> str:
+    """Run one journey and report it as a JOURNEY event timed from `started` (perf_counter).
+
+    For the open model `started` is the intended start, so the time includes any lag.
+    """
+    try:
+        result = JOURNEYS[journey](visit)
+        reason = ""
+    except JourneyStop as stop:
+        result, reason = stop.result, str(stop)
+    except Exception as err:  # a bug in a journey must not kill the load process
+        log.exception("journey %s crashed", journey)
+        result, reason = "failure", f"journey crashed: {type(err).__name__}"
+    fire(
+        request_type=JOURNEY_TYPE,
+        name=journey,
+        response_time=(time.perf_counter() - started) * 1000,
+        response_length=0,
+        exception=JourneyFailed(reason) if result in ("failure", "error_page") else None,
+        context={"result": result, "checkouts": tuple(visit.checkouts)},
+    )
+    return result
