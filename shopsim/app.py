@@ -60,11 +60,13 @@ def create_app(
     disable_created_metrics()  # *_created series double the scrape size and say nothing here
     registry = CollectorRegistry()
     metrics = ServiceMetrics(service, registry, settings.threads.get(service, 16))
+    faults = Faults(service, settings.seed, registry)
     db = Database(
         settings.database_url(service),
         spec.metadata,
         pool_size=settings.threads.get(service, 16),
         observe_wait=metrics.db_pool_wait.observe,
+        faults=faults,  # db_slow delays statements
     )
     ctx = ServiceContext(
         service=service,
@@ -74,7 +76,7 @@ def create_app(
         admission=AdmissionControl(settings.max_in_flight(service)),
         policies=LivePolicies(service, settings),
         rng=random.Random(f"{settings.seed}:{service}"),
-        faults=Faults(service, settings.seed, registry),
+        faults=faults,
     )
     ctx.faults.bind(ctx)
     for dep in DEPENDENCIES[service]:

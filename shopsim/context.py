@@ -84,8 +84,9 @@ class ServiceContext:
         self._threads.append(thread)
 
     def close(self) -> None:
-        """Stop background work, close clients and the database."""
+        """Stop background work and faults, close clients and the database."""
         self.stopping.set()
+        self.faults.reset()  # ambient faults run threads of their own (burners, lock holders)
         for thread in self._threads:
             thread.join(timeout=5)
         for dep in self.deps.values():

@@ -3,7 +3,8 @@
 `Database.write()` opens a transaction that holds the write lock from its first statement on
 SQLite (``BEGIN IMMEDIATE``), so check-then-act sequences are serialised there; on PostgreSQL
 services take row locks with ``SELECT ... FOR UPDATE`` instead. Time spent waiting for a pooled
-connection is observed into the pool-wait histogram.
+connection is observed into the pool-wait histogram. Given the service's faults, every statement
+first asks whether a db_slow fault fires and, if so, sleeps its delay.
 """
 
 from __future__ import annotations
@@ -12,10 +13,18 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.pool import QueuePool
+
+from shopsim.faults.base import Delay
+
+
+class FaultSource(Protocol):
+    """What the database needs of a service's faults (shopsim.faults.state.Faults)."""
+
+    def firing(self, kind: str) -> object: ...
 
 
 class Database:
@@ -28,12 +37,15 @@ class Database:
         *,
         pool_size: int = 16,
         observe_wait: Callable[[float], None] | None = None,
+        faults: FaultSource | None = None,
     ) -> None:
         self.url = make_url(url)
         self.metadata = metadata
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self._observe_wait = observe_wait or (lambda seconds: None)
         self.engine = _make_engine(url, self.is_sqlite, pool_size)
+        if faults is not None:
+            _slow_statements(self.engine, faults)
 
     def create_all(self) -> None:
         """Create this service's tables if they do not exist."""
@@ -103,6 +115,16 @@ def _make_engine(url: str, is_sqlite: bool, pool_size: int) -> Engine:
             conn.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def _slow_statements(engine: Engine, faults: FaultSource) -> None:
+    """Delay each statement (BEGIN included) by whatever an active db_slow fault decides."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _maybe_slow(*_args: Any) -> None:
+        action = faults.firing("db_slow")  # one dict check while no fault is active
+        if isinstance(action, Delay) and action.seconds > 0:
+            time.sleep(action.seconds)
 
 
 def clear(db: Database) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, select
 from shopsim.context import ServiceContext, current
 from shopsim.db import Database
 from shopsim.errors import NotFound
+from shopsim.faults.state import Faults
 from shopsim.seed import SeedData
 from shopsim.validation import Model, Query, Sku, parse_body, parse_query
 
@@ -48,17 +49,22 @@ class PricesRequest(Model):
 
 
 class ProductCache:
-    """A tiny LRU with a time-to-live, counting hits and misses."""
+    """A tiny LRU with a time-to-live, counting hits and misses (and bypasses under cache_off)."""
 
-    def __init__(self, size: int, ttl_s: float, lookups: Counter) -> None:
+    def __init__(self, size: int, ttl_s: float, lookups: Counter, faults: Faults) -> None:
         self._size, self._ttl = size, ttl_s
         self._items: OrderedDict[str, tuple[float, dict[str, Any] | None]] = OrderedDict()
         self._lock = threading.Lock()
+        self._faults = faults
         self._hit = lookups.labels("catalog", "hit")
         self._miss = lookups.labels("catalog", "miss")
+        self._bypass = lookups.labels("catalog", "bypass")
 
     def get(self, sku: str, load: Any) -> dict[str, Any] | None:
         """The cached product for `sku`, loading it with `load(sku)` on a miss."""
+        if self._faults.firing("cache_off") is not None:  # the known-bad path: no cache at all
+            self._bypass.inc()
+            return load(sku)
         now = time.monotonic()
         with self._lock:
             entry = self._items.get(sku)
@@ -147,12 +153,12 @@ def init_app(app: Flask, ctx: ServiceContext) -> None:
     """Routes and the product cache."""
     lookups = Counter(
         "shopsim_cache_lookups",
-        "Cache lookups by cache and result (hit or miss).",
+        "Cache lookups by cache and result (hit, miss, or bypass while the cache is off).",
         ["cache", "result"],
         registry=ctx.metrics.registry,
     )
     ctx.extras["catalog_cache"] = ProductCache(
-        ctx.settings.catalog_cache_size, ctx.settings.catalog_cache_ttl_s, lookups
+        ctx.settings.catalog_cache_size, ctx.settings.catalog_cache_ttl_s, lookups, ctx.faults
     )
     app.register_blueprint(bp)
 

@@ -1,4 +1,9 @@
-"""cache_off: the catalog's read cache is bypassed."""
+"""cache_off: the catalog's product cache is bypassed, so every read goes to the database.
+
+Models a cache that is down or flushed on every deploy: the service still answers correctly,
+but each lookup costs a query. The cache (shopsim.services.catalog.ProductCache) asks
+`firing("cache_off")` per lookup and counts a bypass instead of a hit or a miss.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,6 @@ from shopsim.faults.base import FaultType
 
 class CacheOff(FaultType):
     name = "cache_off"
-    summary = "the catalog's read cache is bypassed"
+    summary = "catalog's product cache is bypassed: each lookup is a query, counted as a bypass"
     directions = ("inbound",)
     targets = ("catalog",)

@@ -1,13 +1,95 @@
-"""db_lock: holds locks on the target's hot rows or tables."""
+"""db_lock: another client (a batch job, a migration) holds locks in the target's database.
+
+A thread repeats cycles of hold_s + pause_s; a cycle fires with the envelope's probability and
+then holds a lock for hold_s. SQLite: the write lock (``BEGIN IMMEDIATE``), so writers wait and
+readers do not. PostgreSQL: ``SELECT ... FOR UPDATE`` on the hot rows (inventory's doorbusters,
+else the first table's first rows) or, for scope "table", ``LOCK TABLE ... IN EXCLUSIVE MODE``.
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import Connection, Table, select, true
+
 from shopsim.faults.base import FaultType
+from shopsim.validation import Model
+
+log = logging.getLogger("shopsim")
+#: Each service's hot rows: table, column, LIKE pattern (else the first table's first rows).
+HOT: dict[str, tuple[str, str, str]] = {"inventory": ("inventory_stock", "sku", "DB-%")}
+
+
+class DbLockParams(Model):
+    hold_s: Annotated[float, Field(ge=0.05, le=60, allow_inf_nan=False)] = 1.0
+    pause_s: Annotated[float, Field(ge=0, le=60, allow_inf_nan=False)] = 1.0
+    scope: Literal["table", "hot_rows"] = "hot_rows"
 
 
 class DbLock(FaultType):
     name = "db_lock"
-    summary = "holds locks on the target's hot rows or tables"
+    summary = "holds a lock on the target's hot rows (or table) for hold_s, every pause_s"
+    Params = DbLockParams
     directions = ("inbound",)
-    targets = ()
     ambient = True
+    time_scale: ClassVar[float] = 1.0  # tests shrink it to run many cycles quickly
+
+    def __init__(self, params: BaseModel) -> None:
+        super().__init__(params)
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.holding = threading.Event()  # set while the lock is held
+        self.rounds = 0
+
+    def start(self, ctx: Any) -> None:
+        """Start the lock holder."""
+        fault = next(f for f in ctx.faults.active() if f.kind is self)
+        name = f"fault-db_lock-{ctx.service}"
+        self._thread = threading.Thread(target=self._run, args=(ctx, fault), name=name, daemon=True)
+        self._thread.start()
+
+    def _wait(self, seconds: float, deadline: float) -> None:  # stop() or deadline cut it short
+        self._stopping.wait(max(0.0, min(seconds * self.time_scale, deadline - time.monotonic())))
+
+    def _run(self, ctx: Any, fault: Any) -> None:
+        p: DbLockParams = self.params  # type: ignore[assignment]
+        while not self._stopping.is_set() and time.monotonic() < fault.expires_at:
+            self.rounds += 1
+            if ctx.faults.draw(fault) is not None:
+                try:
+                    with ctx.db.write() as conn:  # on SQLite, BEGIN IMMEDIATE is the lock
+                        if not ctx.db.is_sqlite:
+                            _lock(conn, ctx.service, ctx.db.metadata.sorted_tables, p.scope)
+                        self.holding.set()
+                        self._wait(p.hold_s, fault.expires_at)
+                except Exception:  # a failed cycle must not end the fault; the next one retries
+                    log.exception("%s: db_lock could not take its lock", ctx.service)
+                finally:
+                    self.holding.clear()  # the (empty) transaction has ended
+            else:
+                self._wait(p.hold_s, fault.expires_at)
+            self._wait(p.pause_s, fault.expires_at)
+
+    def stop(self) -> None:
+        """Release the lock (its transaction ends) and join the holder."""
+        self._stopping.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            # bounded: expiry may run in a request holding the write lock the holder queues for
+            self._thread.join(timeout=1.0)  # then, once it gets the lock, it sees _stopping
+
+
+def _lock(conn: Connection, service: str, tables: list[Table], scope: str) -> None:
+    name, column, pattern = HOT.get(service, (tables[0].name, "", ""))
+    table = next(t for t in tables if t.name == name)
+    conn.exec_driver_sql("SET LOCAL lock_timeout = '5s'")  # never queue forever behind a writer
+    if scope == "table":
+        quoted = conn.dialect.identifier_preparer.format_table(table)
+        conn.exec_driver_sql(f"LOCK TABLE {quoted} IN EXCLUSIVE MODE")
+    else:
+        where = table.c[column].like(pattern) if column else true()
+        stmt = select(table).where(where).order_by(*table.primary_key.columns).limit(10)
+        conn.execute(stmt.with_for_update()).fetchall()

@@ -1,13 +1,89 @@
-"""memory_leak: the target's process grows its memory while active."""
+"""memory_leak: the target's process grows its memory while active, up to a hard cap.
+
+A background thread allocates and keeps bytearrays (zero-filled, so the pages are really
+touched) at `mb_per_s`, in rounds of `round_s` that each fire with the envelope's probability,
+until it holds `max_mb`. stop() lets go of every buffer. The bytes held are `held_bytes` and,
+in the target's registry, the gauge shopsim_fault_memory_held_bytes.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import time
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+
+from prometheus_client import Gauge
+from pydantic import BaseModel, Field
+
 from shopsim.faults.base import FaultType
+from shopsim.validation import Model
+
+if TYPE_CHECKING:
+    from shopsim.faults.state import ActiveFault, Faults
+
+MIB = 1024 * 1024
+
+
+class MemoryLeakParams(Model):
+    mb_per_s: Annotated[float, Field(ge=0.1, le=100, allow_inf_nan=False)] = 5.0
+    max_mb: Annotated[float, Field(ge=1, le=2048, allow_inf_nan=False)] = 256.0
 
 
 class MemoryLeak(FaultType):
     name = "memory_leak"
-    summary = "the target's process grows its memory while active"
+    summary = "holds mb_per_s more MiB every second, up to max_mb; freed when it ends"
+    Params = MemoryLeakParams
     directions = ("inbound",)
-    targets = ()
     ambient = True
+    round_s: ClassVar[float] = 0.1
+
+    def __init__(self, params: BaseModel) -> None:
+        super().__init__(params)
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._chunks: list[bytearray] = []
+        self.held_bytes = 0
+        self.rounds = 0
+
+    def start(self, ctx: Any) -> None:
+        """Export the gauge (once per service) and start leaking."""
+        with contextlib.suppress(ValueError):  # an earlier memory_leak here exported it
+            Gauge(
+                "shopsim_fault_memory_held_bytes",
+                "Bytes held by memory_leak faults in this process.",
+                registry=ctx.metrics.registry,
+            ).set_function(lambda: _held(ctx.faults))
+        fault = next(f for f in ctx.faults.active() if f.kind is self)
+        self._thread = threading.Thread(
+            target=self._leak,
+            args=(ctx.faults, fault),
+            name=f"fault-memory_leak-{ctx.service}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def _leak(self, faults: Faults, fault: ActiveFault) -> None:
+        p: MemoryLeakParams = self.params  # type: ignore[assignment]
+        cap, per_round = int(p.max_mb * MIB), int(p.mb_per_s * MIB * self.round_s)
+        due = time.monotonic()
+        while not self._stopping.is_set() and time.monotonic() < fault.expires_at:
+            self.rounds += 1
+            if faults.draw(fault) is not None and self.held_bytes < cap:
+                chunk = bytearray(min(per_round, cap - self.held_bytes))
+                self._chunks.append(chunk)
+                self.held_bytes += len(chunk)
+            due += self.round_s  # paced by the clock, so the rate holds however long a round is
+            self._stopping.wait(max(0.0, due - time.monotonic()))
+
+    def stop(self) -> None:
+        """Stop leaking and free everything held."""
+        self._stopping.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+        self._chunks.clear()
+        self.held_bytes = 0
+
+
+def _held(faults: Faults) -> float:
+    return float(sum(f.kind.held_bytes for f in faults.active() if isinstance(f.kind, MemoryLeak)))
