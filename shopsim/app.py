@@ -37,6 +37,8 @@ from shopsim.settings import DEPENDENCIES, Settings
 
 #: Paths that must answer even when the service is saturated: monitoring and control.
 OPERATOR_PREFIXES = ("/metrics", "/healthz", chaos_api.PREFIX)
+#: Set in the WSGI environ of requests that arrive on the operator side port (see serve.py).
+OPERATOR_PORT_ENVIRON = "shopsim.operator_port"
 
 
 def create_app(
@@ -124,8 +126,9 @@ def _init_red(app: Flask, ctx: ServiceContext) -> None:
     def _admit():  # type: ignore[no-untyped-def]
         g.started = time.perf_counter()
         g.admitted = False
-        ctx.metrics.threads_busy.inc()
-        g.busy = True
+        if not request.environ.get(OPERATOR_PORT_ENVIRON):  # the side port has its own threads
+            ctx.metrics.threads_busy.inc()
+            g.busy = True
         if request.path.startswith(OPERATOR_PREFIXES):
             return None
         if not ctx.admission.enter():

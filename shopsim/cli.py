@@ -29,7 +29,7 @@ from shopsim.settings import PORT_SPAN, SERVICE_NAMES, Settings
 
 
 class Terminated(BaseException):
-    """SIGTERM arrived: unwind like Ctrl-C so every cleanup runs."""
+    """SIGINT or SIGTERM arrived: unwind so every cleanup runs."""
 
 
 def _raise_terminated(signum: int, frame: Any) -> None:
@@ -185,7 +185,10 @@ def cmd_up(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if not args.keep_data:
         cmd_seed(args)
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    # Explicitly, because a shell starting `shopsim up &` leaves SIGINT ignored.
+    previous = {
+        sig: signal.signal(sig, _raise_terminated) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         with Stack(settings) as stack:
             print(f"\nshopsim {__version__} is up:\n")
@@ -205,7 +208,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         print("\nshopsim: stopped every service", flush=True)
         return 0
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def cmd_status(args: argparse.Namespace) -> int:

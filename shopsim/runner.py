@@ -91,7 +91,7 @@ class Stack:
         busy = [
             f"{self.settings.host}:{port} ({n})"
             for n in SERVICE_NAMES
-            for port in (self.settings.port(n), self.settings.metrics_port(n))
+            for port in (self.settings.port(n), self.settings.operator_port(n))
             if port_in_use(self.settings.host, port)
         ]
         if busy:

@@ -10,13 +10,16 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import socket
 import sys
+import threading
+from socketserver import ThreadingMixIn
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from gunicorn.app.base import BaseApplication
-from prometheus_client import start_http_server
 
-from shopsim.app import create_app
+from shopsim.app import OPERATOR_PORT_ENVIRON, OPERATOR_PREFIXES, create_app
 from shopsim.settings import SERVICE_NAMES, SETTINGS_ENV, Settings
 
 PR_SET_PDEATHSIG = 1
@@ -29,6 +32,36 @@ def die_with_parent() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     except (OSError, AttributeError):  # not Linux: the supervisor's own cleanup still applies
         pass
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Scrapes come every second: don't log each one."""
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+def serve_operator_paths(app: Any, host: str, port: int) -> WSGIServer:
+    """Serve the app's operator paths (metrics, health, chaos) from threads of their own.
+
+    gunicorn's worker threads all wait on customers when a service saturates; this server's
+    threads do not, so monitoring and fault control keep answering. Other paths get 404.
+    """
+
+    def operator_only(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO", "").startswith(OPERATOR_PREFIXES):
+            environ[OPERATOR_PORT_ENVIRON] = True
+            return app(environ, start_response)
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"operator port: only /metrics, /healthz and /_chaos are served here\n"]
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    server_class = type("OperatorServer", (_ThreadingServer,), {"address_family": family})
+    server = make_server(host, port, operator_only, server_class, _QuietHandler)
+    threading.Thread(target=server.serve_forever, name="operator-port", daemon=True).start()
+    return server
 
 
 class ServiceServer(BaseApplication):  # type: ignore[misc]
@@ -61,11 +94,10 @@ class ServiceServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def _post_worker_init(self, worker: Any) -> None:
-        """In the worker: die with the master, and serve metrics from a thread of their own."""
+        """In the worker: die with the master, and open the operator side port."""
         die_with_parent()
-        registry = worker.wsgi.extensions["shopsim"].metrics.registry
-        start_http_server(
-            self.settings.metrics_port(self.service), addr=self.settings.host, registry=registry
+        serve_operator_paths(
+            worker.wsgi, self.settings.host, self.settings.operator_port(self.service)
         )
 
     def load(self) -> Any:

@@ -40,11 +40,12 @@ DEPENDENCIES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     }
 )
 
-#: Each service also serves /metrics on its own side port, port + METRICS_PORT_OFFSET, from a
-#: thread of its own, so a scrape still answers when every worker thread is busy.
-METRICS_PORT_OFFSET = 100
-#: Ports a store uses above its base: services, then their metrics side ports.
-PORT_SPAN = METRICS_PORT_OFFSET + len(SERVICE_NAMES)
+#: Each service also serves its operator paths (/metrics, /healthz, /_chaos) on a side port,
+#: port + OPERATOR_PORT_OFFSET, from threads of its own: scrapes and fault control still answer
+#: when every worker thread is busy, which is exactly when they matter.
+OPERATOR_PORT_OFFSET = 100
+#: Ports a store uses above its base: services, then their operator side ports.
+PORT_SPAN = OPERATOR_PORT_OFFSET + len(SERVICE_NAMES)
 
 SETTINGS_ENV = "SHOPSIM_SETTINGS"
 SERVICE_ENV = "SHOPSIM_SERVICE"
@@ -122,14 +123,18 @@ class Settings:
         """The port a service listens on."""
         return self.port_base + SERVICE_NAMES.index(service)
 
-    def metrics_port(self, service: str) -> int:
-        """The side port a service serves /metrics on, whatever its load."""
-        return self.port(service) + METRICS_PORT_OFFSET
+    def operator_port(self, service: str) -> int:
+        """The side port of a service's operator paths, answering whatever its load."""
+        return self.port(service) + OPERATOR_PORT_OFFSET
+
+    def operator_url(self, service: str) -> str:
+        """Base URL of a service's operator side port (/metrics, /healthz, /_chaos)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.operator_port(service)}"
 
     def metrics_url(self, service: str) -> str:
-        """Where to scrape a service (its side port)."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.metrics_port(service)}/metrics"
+        """Where to scrape a service."""
+        return f"{self.operator_url(service)}/metrics"
 
     def url(self, service: str) -> str:
         """The base URL other services use to reach `service`."""

@@ -28,7 +28,7 @@ from shopsim.app import close_app, create_app
 from shopsim.client import Dependency
 from shopsim.runner import Stack
 from shopsim.seed import SeedData, apply, generate
-from shopsim.settings import DEPENDENCIES, METRICS_PORT_OFFSET, SERVICE_NAMES, Settings
+from shopsim.settings import DEPENDENCIES, OPERATOR_PORT_OFFSET, SERVICE_NAMES, Settings
 
 
 @pytest.fixture
@@ -150,10 +150,11 @@ def free_port_base(count: int = len(SERVICE_NAMES)) -> int:
     """A port base whose service ports and metrics side ports are free, chosen at run time."""
     rng = random.Random()
     for _ in range(200):
-        base = rng.randrange(20_000, 60_000)
+        # Below the kernel's ephemeral range (32768+), where client sockets take their ports.
+        base = rng.randrange(10_000, 32_768 - OPERATOR_PORT_OFFSET - count)
         socks = []
         ports = [
-            p + offset for p in range(base, base + count) for offset in (0, METRICS_PORT_OFFSET)
+            p + offset for p in range(base, base + count) for offset in (0, OPERATOR_PORT_OFFSET)
         ]
         try:
             for port in ports:

@@ -10,12 +10,12 @@ from contextlib import AbstractContextManager
 
 import httpx
 import pytest
-from conftest import refusing
 from sqlalchemy import func, select
 
 from shopsim.services import checkout, inventory, notifications
 from shopsim.services.checkout import attempts, tables
 from shopsim.services.payment import tables as payment_tables
+from tests.conftest import refusing
 
 
 class Faulty(httpx.BaseTransport):

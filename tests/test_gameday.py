@@ -17,10 +17,10 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
-from conftest import free_port_base
 
 from shopsim.runner import port_in_use
 from shopsim.settings import SERVICE_NAMES, Settings
+from tests.conftest import free_port_base
 
 pytestmark = pytest.mark.processes
 

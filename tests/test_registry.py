@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import refusing
 from sqlalchemy import func, select
 
 from shopsim.services import notifications, registry
+from tests.conftest import refusing
 
 
 def _written(store) -> tuple[int, int]:

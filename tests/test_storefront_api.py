@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 import pytest
-from conftest import everything, refusing
 
 from shopsim.services.notifications.sender import send_pending
+from tests.conftest import everything, refusing
 
 CARD = "tok_visa"
 

@@ -7,9 +7,9 @@ import re
 from typing import Any
 
 import pytest
-from conftest import everything, refusing
 
 from shopsim.services.storefront import errorpages, shop
+from tests.conftest import everything, refusing
 
 DOG = "Something went wrong on our end"
 

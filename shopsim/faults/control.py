@@ -53,14 +53,16 @@ class ChaosClient:
         self.close()
 
     def _url(self, service: str, path: str) -> str:
-        return f"{self.settings.url(service)}{PREFIX}{path}"
+        # The operator side port: fault control must answer when the service is saturated.
+        return f"{self.settings.operator_url(service)}{PREFIX}{path}"
 
     def _send(self, method: str, service: str, path: str, **kw: Any) -> httpx.Response:
         try:
             return self._http.request(method, self._url(service, path), **kw)
         except httpx.HTTPError as exc:
             raise ChaosError(
-                f"{service} at {self.settings.url(service)} did not answer ({type(exc).__name__})"
+                f"{service} at {self.settings.operator_url(service)} did not answer "
+                f"({type(exc).__name__})"
             ) from exc
 
     def add(self, raw: dict[str, Any]) -> tuple[str, list[str]]:
@@ -86,7 +88,7 @@ class ChaosClient:
 
     def remove(self, name: str) -> list[str]:
         """Remove a fault by name everywhere; returns the services it was removed from."""
-        removed = []
+        removed: list[str] = []
         for service in SERVICE_NAMES:
             response = self._send("DELETE", service, f"/faults/{name}")
             if response.status_code == 200:
@@ -111,7 +113,7 @@ class ChaosClient:
 
     def list(self) -> list[Listed]:
         """Every active fault, per service that carries it out."""
-        found = []
+        found: list[Listed] = []
         for service in SERVICE_NAMES:
             response = self._send("GET", service, "/faults")
             if response.status_code != 200:

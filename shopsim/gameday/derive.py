@@ -37,7 +37,9 @@ class Window:
         if len(self.snaps) < 2:
             return None
         old, new = self.snaps[max(0, len(self.snaps) - 1 - span)], self.snaps[-1]
-        pick = _load_sources(new) if load else None
+        pick = _common(old, new, load)
+        if not pick:
+            return None  # no source answered both times: unknown, not zero
         return max(0.0, new.total(name, pick, **match) - old.total(name, pick, **match))
 
     def seconds(self, span: int = 1) -> float:
@@ -47,6 +49,12 @@ class Window:
 
 def _load_sources(snap: Snapshot) -> list[str]:
     return [s for s in snap.values if _is_load(s)]
+
+
+def _common(old: Snapshot, new: Snapshot, load: bool = True) -> list[str]:
+    """Sources scraped in both snapshots: a source missing from one would turn its whole
+    counter into a one-second increase."""
+    return [s for s in new.values if s in old.values and _is_load(s) == load]
 
 
 def _rate(name: str, **match: str) -> Callable[[Window], float | None]:
@@ -75,7 +83,7 @@ def browse_error_ratio(w: Window) -> float | None:
     if len(w.snaps) < 2:
         return None
     old, new = w.snaps[max(0, len(w.snaps) - 1 - WINDOW)], w.snaps[-1]
-    sources = _load_sources(new)
+    sources = _common(old, new)
     good = bad = 0.0
     for labels, value in new.series("shopsim_load_requests_total", sources).items():
         tags = dict(labels)
@@ -94,7 +102,7 @@ def checkout_p95_seconds(w: Window) -> float | None:
     if len(w.snaps) < 2:
         return None
     old, new = w.snaps[max(0, len(w.snaps) - 1 - WINDOW)], w.snaps[-1]
-    sources = _load_sources(new)
+    sources = _common(old, new)
     buckets: dict[float, float] = {}
     name = "shopsim_load_request_duration_seconds_bucket"
     before = old.series(name, sources)

@@ -37,6 +37,7 @@ class LoadProcess:
         plan: dict[str, Any],
         out_dir: Path,
         run_time_s: float,
+        stop_timeout_s: int = 5,
         processes: int = 1,
     ) -> None:
         self.out_dir = out_dir
@@ -53,7 +54,7 @@ class LoadProcess:
             "--run-time",
             f"{max(1, round(run_time_s))}s",
             "--stop-timeout",
-            "5",
+            str(stop_timeout_s),
             "--csv",
             str(out_dir / "locust"),
             "--html",

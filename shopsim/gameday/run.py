@@ -30,7 +30,9 @@ from shopsim.runner import Stack, check_health
 from shopsim.seed import apply, generate
 from shopsim.settings import SERVICE_NAMES, Settings
 
-GRACE_S = 5.0  # after the scenario's time, how long to wait for Locust to finish by itself
+STOP_TIMEOUT_S = 5  # Locust's --stop-timeout: journeys in flight at the end may finish
+# After the scenario's time, how long Locust may take to drain and exit by itself.
+GRACE_S = STOP_TIMEOUT_S + 7.0
 
 EXIT_OK, EXIT_ERROR, EXIT_STOPPED, EXIT_INTERRUPTED = 0, 1, 3, 130
 
@@ -152,7 +154,8 @@ class GameDay:
                 host=settings.url("storefront"),
                 plan=plan,
                 out_dir=rd.root,
-                run_time_s=self.duration_s,
+                run_time_s=self.duration_s + GRACE_S,  # a hard stop behind the shape's end
+                stop_timeout_s=STOP_TIMEOUT_S,
                 processes=self.processes,
             )
             sources = {name: settings.metrics_url(name) for name in SERVICE_NAMES}

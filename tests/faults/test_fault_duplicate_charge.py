@@ -12,10 +12,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from conftest import LOOPBACK, add_fault, binomial_bounds
-
 from shopsim.services.checkout import unkeyed
 from shopsim.services.checkout.attempts import order_id_for
+from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds
 
 SPEC = {"type": "duplicate_charge", "target": "checkout", "duration_s": 60.0}
 INJECTIONS = "shopsim_fault_injections_total"

@@ -16,11 +16,11 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import LOOPBACK, add_fault, binomial_bounds
 from prometheus_client.parser import text_string_to_metric_families
 
 from shopsim.faults.control import ChaosClient
 from shopsim.services.checkout.attempts import order_id_for
+from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds
 
 SPEC = {"type": "gateway_timeout_after_capture", "target": "payment", "duration_s": 60.0}
 FAULT = {"fault": "gateway_timeout_after_capture"}

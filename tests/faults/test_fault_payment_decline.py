@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import LOOPBACK, add_fault, binomial_bounds
 
 from shopsim.services.checkout.attempts import order_id_for
+from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds
 
 SPEC = {"type": "payment_decline", "target": "payment", "duration_s": 60.0}
 DECLINED = "shopsim_payment_operations_total"

@@ -1,0 +1,50 @@
+"""The numbers a game day watches, from hand-made snapshots."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from shopsim.gameday.derive import Deriver, quantile
+from shopsim.gameday.sampler import Snapshot, parse
+
+
+def snap(at: float, **sources: str) -> Snapshot:
+    return Snapshot(at=at, values={name: parse(text) for name, text in sources.items()})
+
+
+def load_text(arrivals: float, ok: float, failed: float, sold_out: float = 0.0) -> str:
+    return (
+        "# TYPE shopsim_load_arrivals_total counter\n"
+        f"shopsim_load_arrivals_total {arrivals}\n"
+        "# TYPE shopsim_load_checkouts_total counter\n"
+        f'shopsim_load_checkouts_total{{result="ok"}} {ok}\n'
+        f'shopsim_load_checkouts_total{{result="sold_out"}} {sold_out}\n'
+        f'shopsim_load_checkouts_total{{result="failure"}} {failed}\n'
+        f'shopsim_load_checkouts_total{{result="error_page"}} 0\n'
+    )
+
+
+def test_rates_and_ratios_come_from_increases():
+    d = Deriver()
+    d.push(snap(0.0, load=load_text(100, 10, 0)))
+    values = d.push(snap(1.0, load=load_text(130, 16, 2, sold_out=2)))
+    assert values["arrivals_per_s"] == pytest.approx(30.0)
+    assert values["checkout_error_ratio"] == pytest.approx(2 / 10)  # sold out is not a failure
+
+
+def test_a_source_missing_from_one_scrape_is_not_a_spike():
+    d = Deriver()
+    d.push(snap(0.0, load=load_text(1000, 10, 0)))
+    values = d.push(snap(1.0))  # the load process did not answer this second
+    assert values["arrivals_per_s"] is None  # unknown, not zero
+    values = d.push(snap(2.0, load=load_text(1030, 10, 0)))
+    assert values["arrivals_per_s"] is None  # not 1030 arrivals in one second
+
+
+def test_quantile_interpolates_like_prometheus():
+    buckets = {0.1: 50.0, 0.5: 90.0, 1.0: 100.0, math.inf: 100.0}
+    assert quantile(0.5, buckets) == pytest.approx(0.1)
+    assert quantile(0.95, buckets) == pytest.approx(0.75)
+    assert quantile(0.95, {0.1: 0.0, math.inf: 0.0}) is None
