@@ -9,8 +9,7 @@ timeline, with a seed.
 The models hold float seconds in attributes named `*_s` (`duration_s`, `at_s`, `for_s`),
 aliased to the file's keys (`duration`, `at`, `for`). Every model is strict and refuses unknown
 fields. A fault is checked exactly as `shopsim fault add` checks it (build_spec). Load and Store
-live in shopsim.gameday.loadspec. The field
-types and the cross-field error helper live in shopsim.gameday.fields.
+live in shopsim.gameday.loadspec; the field types and the error helper in shopsim.gameday.fields.
 """
 
 from __future__ import annotations
