@@ -86,7 +86,7 @@ def list_faults():  # type: ignore[no-untyped-def]
 def add_fault():  # type: ignore[no-untyped-def]
     """Install a fault spec; 201 when it applies here, 200 with applied=false otherwise."""
     ctx = current()
-    raw = request.get_json(silent=True)
+    raw = request.get_json(silent=True, force=True)  # curl -d sends no JSON content type
     if raw is None:
         parse_body(request, Model)  # raises the house 400 for malformed JSON / non-object
     spec, params = build_spec(raw)

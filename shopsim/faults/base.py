@@ -87,6 +87,10 @@ class FaultType:
     directions: ClassVar[tuple[str, ...]] = ("inbound", "outbound")
     #: Services the type applies to (empty: any).
     targets: ClassVar[tuple[str, ...]] = ()
+    #: True for request faults (latency, error...): the inbound and outbound adapters carry
+    #: them out on every matching request. False for logic faults, which only the service's own
+    #: code path asks for with `Faults.firing`, and for ambient faults.
+    request_fault: ClassVar[bool] = False
     #: True for types that act continuously while active (cpu_burn...), not per request.
     ambient: ClassVar[bool] = False
 

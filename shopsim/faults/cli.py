@@ -88,7 +88,8 @@ def cmd_fault(args: argparse.Namespace) -> int:
         with ChaosClient(Settings(port_base=args.port_base)) as chaos:
             return _run(chaos, args)
     except ShopsimError as err:  # the spec itself is wrong: nothing was applied
-        print(f"shopsim fault: {err.message}; nothing was applied", file=sys.stderr)
+        field = f" (field {err.field})" if err.field else ""
+        print(f"shopsim fault: {err.message}{field}; nothing was applied", file=sys.stderr)
         return 1
     except ChaosError as err:
         print(f"shopsim fault: {err}", file=sys.stderr)

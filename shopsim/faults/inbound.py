@@ -4,6 +4,10 @@ Runs after admission control, so a delayed request holds a worker thread and cou
 as a slow handler does. Operator paths (/metrics, /healthz, /_chaos) are never faulted.
 Dropping a connection uses the socket gunicorn hands the app; under a test client, which has
 none, a drop becomes a response cut short, which a client sees the same way.
+
+The target's own metrics record a request dropped unanswered (hang, outage) with status 444,
+nginx's "closed without response", and a reset with the status it had answered: the work was
+done, only the answer was lost.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from shopsim.errors import Unavailable
 from shopsim.faults.base import Delay, Hang, Limit, Refuse, Reset, Respond
 from shopsim.faults.state import Faults
 
+DROPPED = 444
+
 
 def _abort_socket(environ: dict[str, Any]) -> None:
     """Make the connection end with a TCP reset instead of a response."""
@@ -32,7 +38,7 @@ def _abort_socket(environ: dict[str, Any]) -> None:
             pass
 
 
-def _dropped() -> Response:
+def _dropped(status: int) -> Response:
     """A response whose connection is gone before (most of) its body."""
     environ = request.environ
 
@@ -40,7 +46,7 @@ def _dropped() -> Response:
         yield b'{"partial": '
         _abort_socket(environ)
 
-    response = Response(body(), status=200, mimetype="application/json")
+    response = Response(body(), status=status, mimetype="application/json")
     response.headers["Content-Length"] = "4096"  # promised, never delivered
     return response
 
@@ -67,10 +73,10 @@ def init_app(app: Flask, faults: Faults, operator_prefixes: tuple[str, ...]) -> 
             elif isinstance(action, Hang):
                 time.sleep(action.seconds)
                 _abort_socket(request.environ)
-                return _dropped()
+                return _dropped(DROPPED)
             elif isinstance(action, Refuse):
                 _abort_socket(request.environ)
-                return _dropped()
+                return _dropped(DROPPED)
             elif isinstance(action, Reset):
                 g.fault_reset = True
             elif isinstance(action, Limit):
@@ -87,7 +93,7 @@ def init_app(app: Flask, faults: Faults, operator_prefixes: tuple[str, ...]) -> 
     @app.after_request
     def _reset_midway(response: Response) -> Response:
         if g.pop("fault_reset", False):
-            return _dropped()
+            return _dropped(response.status_code)
         return response
 
     @app.teardown_request

@@ -3,6 +3,10 @@
 It wraps the transport a `Dependency` sends through, so a fault aimed at a dependency shows up
 exactly where a real one would: as latency, errors or connection failures in the caller's
 client, its retries and its dependency metrics.
+
+It also treats a body that ends before its Content-Length as a dropped connection, as httpx's
+HTTP/1.1 parser does on a socket: in-process (WSGI) transports do not check, and without this an
+inbound hang, outage or reset on the target would reach the caller as a 200 with half a body.
 """
 
 from __future__ import annotations
@@ -58,10 +62,31 @@ class FaultTransport(httpx.BaseTransport):
                 response.read()  # the work happened; the answer is lost on the way back
                 response.close()
                 raise httpx.RemoteProtocolError("fault: connection reset by peer", request=request)
-            return response
+            return _complete(response, request)
         finally:
             for gate in gates:
                 gate.release()
 
     def close(self) -> None:
         self._inner.close()
+
+
+def _complete(response: httpx.Response, request: httpx.Request) -> httpx.Response:
+    """The response, read whole; RemoteProtocolError when its body is cut short."""
+    declared = response.headers.get("Content-Length", "")
+    bodiless = request.method == "HEAD" or response.status_code in (204, 304)
+    if bodiless or not declared.isdigit() or "Content-Encoding" in response.headers:
+        return response
+    body = response.read()
+    response.close()
+    if len(body) < int(declared):
+        raise httpx.RemoteProtocolError(
+            "peer closed connection without sending complete message body", request=request
+        )
+    return httpx.Response(
+        response.status_code,
+        headers=response.headers,
+        content=body,
+        request=request,
+        extensions=response.extensions,
+    )

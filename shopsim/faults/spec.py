@@ -1,6 +1,7 @@
 """A fault's envelope: what every fault has, whatever its type.
 
-    name         unique per service, [a-z0-9][a-z0-9_-]*; generated when absent
+    name         unique per service, [a-z0-9][a-z0-9_-]*; when absent, derived from the rest
+                 of the spec (so the same spec gets the same name, and the same RNG stream)
     type         a key of shopsim.faults.table.FAULT_TYPES
     target       the service the fault is about
     direction    inbound: the target's own handling of requests;
@@ -15,14 +16,15 @@ Specs are validated as a whole before anything is applied; an error names the fi
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-import secrets
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from shopsim.errors import BadRequest, Unprocessable
-from shopsim.settings import SERVICE_NAMES
+from shopsim.settings import DEPENDENCIES, SERVICE_NAMES
 from shopsim.validation import parse_model
 
 MAX_DURATION_S = 3600.0
@@ -34,7 +36,7 @@ _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 class FaultSpec(BaseModel):
     """The validated envelope of one fault (its params are checked against its type)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
     name: Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
     type: str
@@ -101,8 +103,8 @@ def _build(data: Any) -> tuple[FaultSpec, BaseModel]:
             f"duration_s is required (at most {MAX_DURATION_S:.0f}): every fault must expire",
             field="duration_s",
         )
-    target = raw.get("target")
-    raw.setdefault("name", f"{kind.replace('_', '-')}-{target}-{secrets.token_hex(2)}")
+    named = "name" in raw
+    raw.setdefault("name", "unnamed")  # a placeholder, so errors name the field really at fault
     spec = parse_model(FaultSpec, raw)
     if spec.direction not in fault_type.directions:
         allowed = " or ".join(fault_type.directions)
@@ -110,5 +112,22 @@ def _build(data: Any) -> tuple[FaultSpec, BaseModel]:
     if fault_type.targets and spec.target not in fault_type.targets:
         allowed = ", ".join(fault_type.targets)
         raise Unprocessable(f"{kind} applies to {allowed} only", field="target")
+    if spec.direction == "outbound" and spec.route != "*":
+        raise Unprocessable("route selects an inbound fault's routes; omit it here", field="route")
+    if spec.direction == "outbound" and not any(spec.target in d for d in DEPENDENCIES.values()):
+        raise Unprocessable(
+            f"no service calls {spec.target}, so an outbound fault on it would do nothing",
+            field="direction",
+        )
     params = parse_model(fault_type.Params, spec.params, prefix="params")
-    return spec.model_copy(update={"params": params.model_dump()}), params
+    spec = spec.model_copy(update={"params": params.model_dump()})
+    if not named:
+        spec = spec.model_copy(update={"name": _derived_name(spec)})
+    return spec, params
+
+
+def _derived_name(spec: FaultSpec) -> str:
+    """kind-target-hash of the rest: reproducible, so a replayed scenario draws the same way."""
+    content = json.dumps(spec.model_dump(mode="json", exclude={"name"}), sort_keys=True)
+    digest = hashlib.sha256(content.encode()).hexdigest()[:6]
+    return f"{spec.type.replace('_', '-')}-{spec.target}-{digest}"

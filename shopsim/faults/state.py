@@ -70,8 +70,11 @@ class Faults:
             ["fault"],
             registry=registry,
         )
-        for kind in FAULT_TYPES:
+        for kind, cls in FAULT_TYPES.items():  # every series this service can carry, at 0
             self._active.labels(kind, service).set(0)
+            if "outbound" in cls.directions:
+                for dependency in DEPENDENCIES[service]:
+                    self._active.labels(kind, dependency).set(0)
             self._injections.labels(kind)
 
     def bind(self, ctx: Any) -> None:
@@ -102,7 +105,13 @@ class Faults:
                 raise Conflict(f"a fault named {spec.name!r} is active", field="name")
             self._faults[spec.name] = fault
         if kind.ambient:
-            kind.start(self._ctx)
+            try:
+                kind.start(self._ctx)
+            except BaseException:  # not started: not active either
+                with self._lock:
+                    self._faults.pop(spec.name, None)
+                kind.stop()
+                raise
         self._refresh_gauge(spec)
         return fault
 
@@ -143,25 +152,30 @@ class Faults:
             return list(self._faults.values())
 
     def inbound(self, route: str) -> list[ActiveFault]:
-        """Inbound request faults whose route pattern matches `route`."""
+        """Inbound request faults whose route pattern matches `route`.
+
+        Logic and ambient faults are left out: drawing them here would count injections (and
+        move their RNG) on requests whose code path never asked for them."""
         if not self._faults:
             return []
         return [
             f
             for f in self.active()
             if f.spec.direction == "inbound"
-            and not f.kind.ambient
+            and f.kind.request_fault
             and fnmatch.fnmatchcase(route, f.spec.route)
         ]
 
     def outbound(self, dependency: str) -> list[ActiveFault]:
-        """Outbound faults on calls to `dependency`."""
+        """Outbound request faults on calls to `dependency`."""
         if not self._faults:
             return []
         return [
             f
             for f in self.active()
-            if f.spec.direction == "outbound" and f.spec.target == dependency
+            if f.spec.direction == "outbound"
+            and f.kind.request_fault
+            and f.spec.target == dependency
         ]
 
     def draw(self, fault: ActiveFault) -> Action | None:

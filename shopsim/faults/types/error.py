@@ -19,6 +19,7 @@ class ErrorParams(Model):
 
 class Error(FaultType):
     name = "error"
+    request_fault = True
     summary = "answers status (500, 503, 429...) with a JSON body, without doing the work"
     Params = ErrorParams
 

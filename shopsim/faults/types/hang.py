@@ -17,6 +17,7 @@ class HangParams(Model):
 
 class HangFault(FaultType):
     name = "hang"
+    request_fault = True
     summary = "holds the request for seconds (past the caller's timeout), then drops it"
     Params = HangParams
 

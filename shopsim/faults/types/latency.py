@@ -22,6 +22,7 @@ class LatencyParams(Model):
 
 class Latency(FaultType):
     name = "latency"
+    request_fault = True
     summary = "adds ms (+- jitter_ms, or lognormal around ms) before the request is handled"
     Params = LatencyParams
 

@@ -9,6 +9,7 @@ from shopsim.faults.base import Action, FaultType, Refuse
 
 class Outage(FaultType):
     name = "outage"
+    request_fault = True
     summary = "callers' connections to the target fail (refused); direct clients are cut off"
     directions = ("outbound", "inbound")
 

@@ -9,6 +9,7 @@ from shopsim.faults.base import Action, FaultType, Reset
 
 class ResetFault(FaultType):
     name = "reset"
+    request_fault = True
     summary = "does the work, then drops the connection mid-response"
 
     def decide(self, rng: random.Random, now: float) -> Action | None:

@@ -19,6 +19,7 @@ class ThrottleParams(Model):
 
 class Throttle(FaultType):
     name = "throttle"
+    request_fault = True
     summary = "at most concurrency requests at a time; the rest wait up to wait_s, then 503"
     Params = ThrottleParams
 

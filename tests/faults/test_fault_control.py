@@ -1,0 +1,180 @@
+"""`shopsim fault` and the ChaosClient against a real store (one gunicorn process per service):
+add, see it in /metrics and in checkout latency, list, reset, refuse a bad spec, roll back a
+spec one service refused, and let a fault expire with nobody calling."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from shopsim.faults.control import ChaosClient, ChaosError
+
+pytestmark = pytest.mark.processes
+
+ACTIVE = "shopsim_fault_active"
+
+
+def _shopsim(settings, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "shopsim", "fault", *args]
+    if args[0] != "types":
+        command += ["--port-base", str(settings.port_base)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+
+def _metric(settings, service: str, name: str, labels: dict[str, str]) -> float | None:
+    text = httpx.get(settings.metrics_url(service), timeout=5).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return sample.value
+    return None
+
+
+def _active(settings, service: str, fault: str, target: str) -> float | None:
+    return _metric(settings, service, ACTIVE, {"fault": fault, "target": target})
+
+
+def _payment_calls(settings) -> float:
+    """Every attempt checkout has made to payment so far."""
+    text = httpx.get(settings.metrics_url("checkout"), timeout=5).text
+    return sum(
+        s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "shopsim_dependency_requests_total" and s.labels["dependency"] == "payment"
+    )
+
+
+def _quick_payment_calls(settings) -> float:
+    """Checkout's calls to payment that took 250 ms or less."""
+    labels = {"dependency": "payment", "le": "0.25"}
+    bucket = "shopsim_dependency_request_duration_seconds_bucket"
+    return _metric(settings, "checkout", bucket, labels) or 0.0
+
+
+def _timed_checkout(settings, customer: int) -> float:
+    """Seconds a checkout takes through the storefront's API (the cart filled beforehand)."""
+    with httpx.Client(base_url=settings.url("storefront"), timeout=30) as api:
+        added = api.post(
+            f"/api/customers/{customer}/cart/items", json={"sku": "SKU-0003", "quantity": 1}
+        )
+        assert added.status_code == 200, added.text
+        body = {"idempotency_key": f"ctl-{uuid.uuid4()}", "card_token": "tok_visa"}
+        started = time.perf_counter()
+        placed = api.post(f"/api/customers/{customer}/checkout", json=body)
+        elapsed = time.perf_counter() - started
+    assert placed.status_code == 201, placed.text
+    return elapsed
+
+
+def _names(listing: str) -> list[str]:
+    return [line.split()[0] for line in listing.splitlines() if line.startswith("  ")]
+
+
+def test_fault_cli_adds_lists_resets_and_refuses_bad_specs(live_settings, start_stack):
+    settings = live_settings
+    start_stack(settings)
+    _timed_checkout(settings, 10)  # warm up connections and caches
+    baseline = statistics.median(_timed_checkout(settings, c) for c in (11, 12, 13))
+
+    added = _shopsim(
+        settings, "add", "latency", "--target", "payment", "--param", "ms=300", "--duration", "60s"
+    )
+    assert added.returncode == 0, added.stderr
+    assert "applied by payment" in added.stdout
+    assert _active(settings, "payment", "latency", "payment") == 1.0
+    assert _active(settings, "checkout", "latency", "payment") == 0.0  # inbound: payment's own
+
+    calls_before, quick_before = _payment_calls(settings), _quick_payment_calls(settings)
+    slowed = _timed_checkout(settings, 15)
+    calls = _payment_calls(settings) - calls_before
+    assert calls == 2  # authorize and capture
+    assert _quick_payment_calls(settings) == quick_before  # each took 300 ms or more
+    rise = slowed - baseline
+    assert 0.3 * calls - 0.15 <= rise <= 0.3 * calls + 0.6, (baseline, slowed)
+
+    listed = _shopsim(settings, "ls")
+    assert listed.returncode == 0, listed.stderr
+    (name,) = _names(listed.stdout)
+    assert name.startswith("latency-payment-")
+    assert "inbound" in listed.stdout and "payment" in listed.stdout
+
+    reset = _shopsim(settings, "reset")
+    assert reset.returncode == 0, reset.stderr
+    assert "removed 1 fault(s)" in reset.stdout
+    assert _active(settings, "payment", "latency", "payment") == 0.0
+    assert "no active faults" in _shopsim(settings, "ls").stdout
+    assert _timed_checkout(settings, 16) < baseline + 0.3  # back to normal
+
+    for args, field in (
+        (["--param", "ms=fast"], "params.ms"),
+        (["--param", "wait=3"], "params.wait"),
+        (["--probability", "2"], "probability"),
+        (["--duration", "forever"], "duration"),
+        (["--target", "warehouse"], "target"),
+    ):
+        spec = {"--target": "payment", "--duration": "60s"}
+        spec.update(dict(zip(args[::2], args[1::2], strict=True)))
+        bad = _shopsim(settings, "add", "latency", *[x for kv in spec.items() for x in kv])
+        assert bad.returncode == 1, (args, bad.stdout)
+        assert field in bad.stderr and "nothing was applied" in bad.stderr, bad.stderr
+    usage = _shopsim(settings, "add", "latency", "--target", "payment")  # no --duration
+    assert usage.returncode == 2
+    assert "no active faults" in _shopsim(settings, "ls").stdout
+
+
+def test_chaos_client_is_all_or_nothing_and_faults_expire_alone(live_settings, start_stack):
+    settings = live_settings
+    start_stack(settings)
+    # "dup" exists on checkout only, so a spec named "dup" that storefront, cart and checkout
+    # would all carry out is refused by checkout after the first two took it
+    first = httpx.post(
+        f"{settings.operator_url('checkout')}/_chaos/faults",
+        json={
+            "name": "dup",
+            "type": "latency",
+            "target": "payment",
+            "direction": "outbound",
+            "duration_s": 60,
+        },
+        timeout=5,
+    )
+    assert first.status_code == 201, first.text
+    spec = ["add", "latency", "--target", "catalog", "--direction", "outbound", "--name", "dup"]
+    refused = _shopsim(settings, *spec, "--duration", "60s")
+    assert refused.returncode == 1
+    assert "checkout refused" in refused.stderr and "(name)" in refused.stderr, refused.stderr
+    with ChaosClient(settings) as chaos:
+        where = {(item.service, item.fault["target"]) for item in chaos.list()}
+        assert where == {("checkout", "payment")}  # rolled back on storefront and cart; the
+        for service in ("storefront", "cart"):  # first "dup" is untouched
+            assert _active(settings, service, "latency", "catalog") == 0.0
+        with pytest.raises(ChaosError, match="checkout refused"):
+            outbound = {"type": "error", "target": "catalog", "direction": "outbound"}
+            chaos.add(outbound | {"name": "dup", "duration_s": 60})
+        assert {item.service for item in chaos.list()} == {"checkout"}
+        assert chaos.remove("dup") == ["checkout"]
+
+        name, services = chaos.add({"type": "outage", "target": "catalog", "duration": "60s"})
+        assert services == ["storefront", "cart", "checkout"]
+        assert sorted(chaos.remove(name)) == sorted(services)
+        patched = chaos.set_resilience("checkout", {"dependencies": {"payment": {"retries": 0}}})
+        assert patched["dependencies"]["payment"]["retries"] == 0
+        with pytest.raises(ChaosError, match="retries"):
+            chaos.set_resilience("checkout", {"dependencies": {"payment": {"retries": -1}}})
+
+    # a fault outlives nothing: gone after its duration with no further command
+    added = _shopsim(settings, "add", "error", "--target", "payment", "--duration", "2s")
+    assert added.returncode == 0, added.stderr
+    assert _active(settings, "payment", "error", "payment") == 1.0
+    time.sleep(3)
+    assert _active(settings, "payment", "error", "payment") == 0.0
+    listing = httpx.get(f"{settings.operator_url('payment')}/_chaos/faults", timeout=5).json()
+    assert listing["faults"] == []

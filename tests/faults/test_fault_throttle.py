@@ -1,0 +1,186 @@
+"""throttle: at most `concurrency` requests at a time pass; the rest wait up to `wait_s`, then
+get 503 "throttled" (inbound) or a pool timeout in the caller's client (outbound)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+from shopsim.client import DependencyFailed
+from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds
+
+PRODUCT = "/products/SKU-0001"
+INJECTIONS = "shopsim_fault_injections_total"
+
+
+def _dep(store, outcome: str) -> float:
+    labels = {"service": "checkout", "dependency": "payment", "outcome": outcome}
+    return store.metric("checkout", "shopsim_dependency_requests_total", labels)
+
+
+def _buy(store, key: str):
+    customer = store.data.customers[4]
+    body = {
+        "customer_id": customer.id,
+        "idempotency_key": key,
+        "card_token": "tok_visa",
+        "email": customer.email,
+        "name": customer.name,
+        "items": [{"sku": "SKU-0001", "quantity": 1}],
+    }
+    return store.client("checkout").post("/checkouts", json=body)
+
+
+def _throttle(store, target: str, probability: float = 1.0, **extra) -> None:
+    spec = {
+        "name": f"throttled-{target}",
+        "type": "throttle",
+        "target": target,
+        "probability": probability,
+        "duration_s": 60,
+        "params": {"concurrency": 1, "wait_s": 0},
+    }
+    add_fault(store, spec | extra)
+
+
+@contextmanager
+def _full(store, service: str, name: str):
+    """Take every slot of the throttle `name` in `service`, as long-running requests would."""
+    (fault,) = [f for f in store.ctx(service).faults.active() if f.spec.name == name]
+    gate, slots = fault.kind.gate, fault.kind.params.concurrency
+    for _ in range(slots):
+        assert gate.acquire(timeout=1)
+    try:
+        yield
+    finally:
+        for _ in range(slots):
+            gate.release()
+
+
+def _concurrently(n: int, work):
+    barrier = threading.Barrier(n)
+
+    def run(_: int):
+        barrier.wait()
+        return work()
+
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(run, range(n)))
+
+
+def test_throttle_inbound_caps_concurrent_requests(chaos):
+    # two slots, each request held 300 ms by a latency fault added after the throttle (faults
+    # run in the order they were added, so the delay happens inside the slot)
+    _throttle(chaos, "catalog", params={"concurrency": 2, "wait_s": 0.05})
+    slow = {"name": "slow", "type": "latency", "target": "catalog", "duration_s": 60}
+    add_fault(chaos, slow | {"params": {"ms": 300}})
+    responses = _concurrently(6, lambda: chaos.client("catalog").get(PRODUCT))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200, 200, 503, 503, 503, 503]
+    refused = [r for r in responses if r.status_code == 503]
+    assert all(r.get_json()["error"]["code"] == "throttled" for r in refused)
+    assert all(r.headers["Retry-After"] == "1" for r in refused)
+    # the slots were given back: the next requests pass one by one
+    assert [chaos.client("catalog").get(PRODUCT).status_code for _ in range(2)] == [200] * 2
+
+
+def test_throttle_waiting_request_gets_a_slot_freed_within_wait_s(chaos):
+    _throttle(chaos, "catalog", params={"concurrency": 1, "wait_s": 2})
+    slow = {"name": "slow", "type": "latency", "target": "catalog", "duration_s": 60}
+    add_fault(chaos, slow | {"params": {"ms": 100}})
+    started = time.perf_counter()
+    responses = _concurrently(3, lambda: chaos.client("catalog").get(PRODUCT))
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert time.perf_counter() - started >= 0.3  # served one at a time
+
+
+def test_throttle_probability_zero_never_limits(chaos):
+    _throttle(chaos, "catalog", 0.0)
+    with _full(chaos, "catalog", "throttled-catalog"):
+        statuses = [chaos.client("catalog").get(PRODUCT).status_code for _ in range(200)]
+    assert set(statuses) == {200}
+    assert chaos.metric("catalog", INJECTIONS, {"fault": "throttle"}) == 0
+
+
+def test_throttle_probability_one_limits_every_request(chaos):
+    _throttle(chaos, "catalog", 1.0)
+    with _full(chaos, "catalog", "throttled-catalog"):
+        statuses = [chaos.client("catalog").get(PRODUCT).status_code for _ in range(20)]
+    assert set(statuses) == {503}
+    assert chaos.metric("catalog", INJECTIONS, {"fault": "throttle"}) == 20
+
+
+def test_throttle_probability_0_3_limits_a_binomial_share(chaos):
+    n = 300
+    _throttle(chaos, "catalog", 0.3)
+    with _full(chaos, "catalog", "throttled-catalog"):
+        statuses = [chaos.client("catalog").get(PRODUCT).status_code for _ in range(n)]
+    limited = statuses.count(503)
+    low, high = binomial_bounds(n, 0.3)
+    assert low <= limited <= high
+    assert chaos.metric("catalog", INJECTIONS, {"fault": "throttle"}) == limited
+
+
+def test_throttle_inbound_on_payment_fails_checkout_with_503s(chaos):
+    _throttle(chaos, "payment")
+    with _full(chaos, "payment", "throttled-payment"):
+        response = _buy(chaos, "throttled-in")
+    assert response.status_code == 503
+    assert _dep(chaos, "server_error") == 3  # 503 is retried, and refused again
+    served = {"service": "payment", "route": "/authorizations", "method": "POST", "status": "503"}
+    assert chaos.metric("payment", "shopsim_http_requests_total", served) == 3
+    assert _buy(chaos, "throttled-in-later").status_code == 201  # a free slot: through
+
+
+def test_throttle_outbound_to_payment_is_a_pool_timeout_in_checkout(chaos):
+    _throttle(chaos, "payment", direction="outbound")
+    with _full(chaos, "checkout", "throttled-payment"):
+        response = _buy(chaos, "throttled-out")
+    assert response.status_code == 503
+    assert response.get_json()["error"]["reason"] == "timeout"
+    assert _dep(chaos, "timeout") == 3
+    served = {"service": "payment", "route": "/authorizations", "method": "POST", "status": "503"}
+    assert chaos.metric("payment", "shopsim_http_requests_total", served) == 0
+
+
+def test_throttle_outbound_caps_a_callers_concurrent_calls(chaos):
+    patch = {"dependencies": {"payment": {"retries": 0}}}
+    response = chaos.client("checkout").put("/_chaos/resilience", json=patch, environ_base=LOOPBACK)
+    assert response.status_code == 200
+    _throttle(chaos, "payment", direction="outbound", params={"concurrency": 2, "wait_s": 0.05})
+    slow = {"name": "slow", "type": "latency", "target": "payment", "direction": "outbound"}
+    add_fault(chaos, slow | {"duration_s": 60, "params": {"ms": 300}})
+    dependency = chaos.ctx("checkout").dep("payment")
+
+    def call() -> str:
+        try:
+            dependency.request("GET", "/charges")
+            return "ok"
+        except DependencyFailed as exc:
+            return exc.reason
+
+    assert sorted(_concurrently(5, call)) == ["ok", "ok", "timeout", "timeout", "timeout"]
+    assert _dep(chaos, "timeout") == 3
+
+
+def test_throttle_removed_lets_everything_through(chaos):
+    _throttle(chaos, "catalog")
+    with _full(chaos, "catalog", "throttled-catalog"):
+        assert chaos.client("catalog").get(PRODUCT).status_code == 503
+        response = chaos.client("catalog").delete(
+            "/_chaos/faults/throttled-catalog", environ_base=LOOPBACK
+        )
+        assert response.status_code == 200
+        assert chaos.client("catalog").get(PRODUCT).status_code == 200
+
+
+def test_throttle_expires_by_itself(chaos):
+    _throttle(chaos, "catalog", duration_s=0.3)
+    with _full(chaos, "catalog", "throttled-catalog"):
+        assert chaos.client("catalog").get(PRODUCT).status_code == 503
+        time.sleep(0.35)
+        assert chaos.client("catalog").get(PRODUCT).status_code == 200
+    gauge = {"fault": "throttle", "target": "catalog"}
+    assert chaos.metric("catalog", "shopsim_fault_active", gauge) == 0
