@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -150,16 +151,11 @@ def test_clear_empties_the_cart_and_is_idempotent(store):
 
 
 def test_catalog_down_is_503_and_writes_nothing(store):
-    def broken(environ, start_response):
-        start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
-        return [b"boom"]
+    def broken(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, text="boom")
 
-    catalog = store.apps["catalog"]
-    store.apps["catalog"] = broken  # the cart's transport looks the app up on every call
-    try:
+    with store.transport("cart", "catalog", httpx.MockTransport(broken)):
         response = add(store, 1, "SKU-0001", 1)
-    finally:
-        store.apps["catalog"] = catalog
     assert response.status_code == 503
     error = response.get_json()["error"]
     assert (error["code"], error["dependency"]) == ("dependency_failed", "catalog")

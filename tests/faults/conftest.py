@@ -18,6 +18,8 @@ def add_fault(store: Any, spec: dict[str, Any], status: int = 201) -> dict[str, 
     the listing of the first service that did."""
     applied = None
     name = None
+    for service in store.apps:  # build every app first, so the posts below follow at once
+        store.apps[service]
     for service in store.apps:
         body = dict(spec, name=name) if name else spec
         response = store.client(service).post("/_chaos/faults", json=body, environ_base=LOOPBACK)
