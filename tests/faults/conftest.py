@@ -7,6 +7,9 @@ import math
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
+
+from shopsim.services.payment.tables import authorizations as auth_table
 
 LOOPBACK = {"REMOTE_ADDR": "127.0.0.1"}
 
@@ -29,6 +32,26 @@ def add_fault(store: Any, spec: dict[str, Any], status: int = 201) -> dict[str, 
             applied = response.get_json()["fault"]
     assert (applied is not None) == (status == 201), "no service applied the fault"
     return applied or {}
+
+
+def buy(store: Any, key: str) -> Any:
+    """A direct checkout of one SKU-0001 by a seeded customer (no cart)."""
+    customer = store.data.customers[4]
+    body = {
+        "customer_id": customer.id,
+        "idempotency_key": key,
+        "card_token": "tok_visa",
+        "email": customer.email,
+        "name": customer.name,
+        "items": [{"sku": "SKU-0001", "quantity": 1}],
+    }
+    return store.client("checkout").post("/checkouts", json=body)
+
+
+def authorizations(store: Any) -> int:
+    """How many authorizations payment has written."""
+    with store.ctx("payment").db.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(auth_table)).scalar_one())
 
 
 def reset_faults(store: Any) -> None:

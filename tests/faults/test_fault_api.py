@@ -12,7 +12,7 @@ from shopsim.faults.api import TOKEN_HEADER, chaos_disabled_reason, is_loopback
 from shopsim.faults.spec import build_spec
 from shopsim.faults.table import FAULT_TYPES
 from tests.conftest import Store
-from tests.faults.conftest import LOOPBACK, add_fault
+from tests.faults.conftest import LOOPBACK, add_fault, buy
 
 OUTSIDE = {"REMOTE_ADDR": "10.1.2.3"}
 PRODUCT = "/products/SKU-0001"
@@ -335,19 +335,6 @@ def test_same_seed_and_requests_give_the_same_decisions(build):
 # --- live resilience ----------------------------------------------------------------------------
 
 
-def _buy(store, key: str):
-    customer = store.data.customers[4]
-    body = {
-        "customer_id": customer.id,
-        "idempotency_key": key,
-        "card_token": "tok_visa",
-        "email": customer.email,
-        "name": customer.name,
-        "items": [{"sku": "SKU-0001", "quantity": 1}],
-    }
-    return store.client("checkout").post("/checkouts", json=body)
-
-
 def _retries(store) -> float:
     labels = {"service": "checkout", "dependency": "payment"}
     return store.metric("checkout", "shopsim_dependency_retries_total", labels)
@@ -362,15 +349,15 @@ def _resilience(store, patch=None, **kw):
 
 def test_live_resilience_change_applies_to_the_next_checkout(chaos):
     add_fault(chaos, {"type": "error", "target": "payment", "duration_s": 60})
-    assert _buy(chaos, "default").status_code == 503
+    assert buy(chaos, "default").status_code == 503
     assert _retries(chaos) == 2  # the default: two retries
     response = _resilience(chaos, {"dependencies": {"payment": {"retries": 0}}})
     assert response.status_code == 200
     assert response.get_json()["dependencies"]["payment"]["retries"] == 0
-    assert _buy(chaos, "none").status_code == 503
+    assert buy(chaos, "none").status_code == 503
     assert _retries(chaos) == 2  # none this time
     _resilience(chaos, {"dependencies": {"payment": {"retries": 4, "backoff": "none"}}})
-    assert _buy(chaos, "four").status_code == 503
+    assert buy(chaos, "four").status_code == 503
     assert _retries(chaos) == 6
     assert _resilience(chaos).get_json()["dependencies"]["payment"]["timeout_s"] == 3.0  # kept
 

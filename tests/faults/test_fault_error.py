@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import func, select
-
-from shopsim.services.payment.tables import authorizations
-from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds
+from tests.faults.conftest import LOOPBACK, add_fault, authorizations, binomial_bounds, buy
 
 PRODUCT = "/products/SKU-0001"
 REQUESTS = "shopsim_http_requests_total"
@@ -23,24 +20,6 @@ def _dep(store, outcome: str) -> float:
 def _served(store, route: str, status: str) -> float:
     labels = {"service": "payment", "route": route, "method": "POST", "status": status}
     return store.metric("payment", REQUESTS, labels)
-
-
-def _authorizations(store) -> int:
-    with store.ctx("payment").db.read() as conn:
-        return conn.execute(select(func.count()).select_from(authorizations)).scalar_one()
-
-
-def _buy(store, key: str):
-    customer = store.data.customers[4]
-    body = {
-        "customer_id": customer.id,
-        "idempotency_key": key,
-        "card_token": "tok_visa",
-        "email": customer.email,
-        "name": customer.name,
-        "items": [{"sku": "SKU-0001", "quantity": 1}],
-    }
-    return store.client("checkout").post("/checkouts", json=body)
 
 
 def _catalog_error(store, probability: float, **params) -> None:
@@ -97,7 +76,7 @@ def test_error_status_body_and_retry_after_are_the_configured_ones(chaos):
 
 def test_error_inbound_on_payment_fails_checkout_after_retries(chaos):
     add_fault(chaos, {"type": "error", "target": "payment", "duration_s": 60})
-    response = _buy(chaos, "err-inbound")
+    response = buy(chaos, "err-inbound")
     assert response.status_code == 503
     assert response.get_json()["error"]["dependency"] == "payment"
     # authorize carries an Idempotency-Key: one attempt and two retries, all 500
@@ -107,13 +86,13 @@ def test_error_inbound_on_payment_fails_checkout_after_retries(chaos):
     assert chaos.metric("checkout", "shopsim_dependency_retries_total", retries) == 2
     assert _served(chaos, "/authorizations", "500") == 3
     assert _served(chaos, "/authorizations", "201") == 0
-    assert _authorizations(chaos) == 0  # no work was done behind the errors
+    assert authorizations(chaos) == 0  # no work was done behind the errors
 
 
 def test_error_outbound_to_payment_never_reaches_payment(chaos):
     spec = {"type": "error", "target": "payment", "direction": "outbound", "duration_s": 60}
     add_fault(chaos, spec | {"params": {"status": 503}})
-    response = _buy(chaos, "err-outbound")
+    response = buy(chaos, "err-outbound")
     assert response.status_code == 503
     assert _dep(chaos, "server_error") == 3
     assert _served(chaos, "/authorizations", "503") == 0
@@ -125,7 +104,7 @@ def test_error_outbound_to_payment_never_reaches_payment(chaos):
 def test_error_outbound_4xx_is_a_client_error_and_not_retried(chaos):
     spec = {"type": "error", "target": "payment", "direction": "outbound", "duration_s": 60}
     add_fault(chaos, spec | {"params": {"status": 429}})
-    response = _buy(chaos, "err-429")
+    response = buy(chaos, "err-429")
     assert response.status_code == 503  # checkout cannot pay, whatever payment's reason
     assert _dep(chaos, "client_error") == 1
     assert _dep(chaos, "server_error") == 0
@@ -139,14 +118,14 @@ def test_error_removed_restores_service(chaos):
     )
     assert response.status_code == 200
     assert set(_statuses(chaos, 10)) == {200}
-    assert _buy(chaos, "after-removal").status_code == 201
+    assert buy(chaos, "after-removal").status_code == 201
 
 
 def test_error_expires_by_itself(chaos):
     add_fault(chaos, {"type": "error", "target": "payment", "duration_s": 0.3})
-    assert _buy(chaos, "during").status_code == 503
+    assert buy(chaos, "during").status_code == 503
     time.sleep(0.35)
-    assert _buy(chaos, "after").status_code == 201
+    assert buy(chaos, "after").status_code == 201
     assert _dep(chaos, "success") == 2
     gauge = {"fault": "error", "target": "payment"}
     assert chaos.metric("payment", "shopsim_fault_active", gauge) == 0

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import func, select
-
-from shopsim.services.payment.tables import authorizations
-from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds
+from tests.faults.conftest import LOOPBACK, add_fault, authorizations, binomial_bounds, buy
 
 PRODUCT = "/products/SKU-0001"
 INJECTIONS = "shopsim_fault_injections_total"
@@ -20,24 +17,6 @@ CHECKOUT_PAYMENT = {"service": "checkout", "dependency": "payment"}
 def _dep(store, outcome: str) -> float:
     labels = CHECKOUT_PAYMENT | {"outcome": outcome}
     return store.metric("checkout", "shopsim_dependency_requests_total", labels)
-
-
-def _authorizations(store) -> int:
-    with store.ctx("payment").db.read() as conn:
-        return conn.execute(select(func.count()).select_from(authorizations)).scalar_one()
-
-
-def _buy(store, key: str):
-    customer = store.data.customers[4]
-    body = {
-        "customer_id": customer.id,
-        "idempotency_key": key,
-        "card_token": "tok_visa",
-        "email": customer.email,
-        "name": customer.name,
-        "items": [{"sku": "SKU-0001", "quantity": 1}],
-    }
-    return store.client("checkout").post("/checkouts", json=body)
 
 
 def _cut_short(response) -> bool:
@@ -99,7 +78,7 @@ def test_hang_inbound_on_payment_reaches_checkout_as_dropped_connections(chaos):
     spec = {"type": "hang", "target": "payment", "duration_s": 60, "params": {"seconds": 0.05}}
     add_fault(chaos, spec)
     started = time.perf_counter()
-    response = _buy(chaos, "hang-inbound")
+    response = buy(chaos, "hang-inbound")
     assert time.perf_counter() - started >= 3 * 0.05  # three attempts, each held
     assert response.status_code == 503
     assert response.get_json()["error"]["reason"] == "connect_error"
@@ -111,7 +90,7 @@ def test_hang_inbound_on_payment_reaches_checkout_as_dropped_connections(chaos):
     assert chaos.metric("payment", f"{duration}_bucket", held | {"le": "0.05"}) == 0
     dropped = held | {"status": "444"}
     assert chaos.metric("payment", "shopsim_http_requests_total", dropped) == 3
-    assert _authorizations(chaos) == 0  # held before the handler: nothing was authorized
+    assert authorizations(chaos) == 0  # held before the handler: nothing was authorized
 
 
 def test_hang_outbound_longer_than_the_timeout_is_a_timeout(chaos):
@@ -121,7 +100,7 @@ def test_hang_outbound_longer_than_the_timeout_is_a_timeout(chaos):
     spec = {"type": "hang", "target": "payment", "direction": "outbound", "duration_s": 60}
     add_fault(chaos, spec | {"params": {"seconds": 5}})
     started = time.perf_counter()
-    response = _buy(chaos, "hang-timeout")
+    response = buy(chaos, "hang-timeout")
     assert time.perf_counter() - started < 2  # gave up at the timeout, not after 5 s
     assert response.status_code == 503
     assert response.get_json()["error"]["reason"] == "timeout"
@@ -131,13 +110,13 @@ def test_hang_outbound_longer_than_the_timeout_is_a_timeout(chaos):
         chaos.metric("checkout", "shopsim_dependency_request_duration_seconds_bucket", dep_bucket)
         == 0
     )
-    assert _authorizations(chaos) == 0  # payment never heard of it
+    assert authorizations(chaos) == 0  # payment never heard of it
 
 
 def test_hang_outbound_shorter_than_the_timeout_is_a_dropped_connection(chaos):
     spec = {"type": "hang", "target": "payment", "direction": "outbound", "duration_s": 60}
     add_fault(chaos, spec | {"params": {"seconds": 0.05}})
-    response = _buy(chaos, "hang-drop")
+    response = buy(chaos, "hang-drop")
     assert response.status_code == 503
     assert _dep(chaos, "connect_error") == 3
     assert _dep(chaos, "timeout") == 0
@@ -159,8 +138,8 @@ def test_hang_removed_restores_answers(chaos):
 def test_hang_expires_by_itself(chaos):
     spec = {"type": "hang", "target": "payment", "duration_s": 0.3, "params": {"seconds": 0.01}}
     add_fault(chaos, spec)
-    assert _buy(chaos, "during").status_code == 503
+    assert buy(chaos, "during").status_code == 503
     time.sleep(0.35)
-    assert _buy(chaos, "after").status_code == 201
+    assert buy(chaos, "after").status_code == 201
     gauge = {"fault": "hang", "target": "payment"}
     assert chaos.metric("payment", "shopsim_fault_active", gauge) == 0

@@ -8,7 +8,7 @@ import statistics
 import time
 
 from shopsim.faults.types.latency import Latency, LatencyParams
-from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds
+from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds, buy
 
 PRODUCT = "/products/SKU-0001"
 PRODUCT_ROUTE = "/products/<sku>"
@@ -38,19 +38,6 @@ def _get_products(store, n: int) -> None:
     client = store.client("catalog")
     for _ in range(n):
         assert client.get(PRODUCT).status_code == 200
-
-
-def _buy(store, key: str):
-    customer = store.data.customers[4]
-    body = {
-        "customer_id": customer.id,
-        "idempotency_key": key,
-        "card_token": "tok_visa",
-        "email": customer.email,
-        "name": customer.name,
-        "items": [{"sku": "SKU-0001", "quantity": 1}],
-    }
-    return store.client("checkout").post("/checkouts", json=body)
 
 
 def _catalog_latency(store, probability: float, ms: float, **extra) -> dict:
@@ -123,7 +110,7 @@ def test_latency_inbound_on_payment_slows_checkout_and_payment(chaos):
         chaos, {"type": "latency", "target": "payment", "duration_s": 60, "params": {"ms": 30}}
     )
     started = time.perf_counter()
-    response = _buy(chaos, "slow-inbound")
+    response = buy(chaos, "slow-inbound")
     elapsed = time.perf_counter() - started
     assert response.status_code == 201, response.get_json()
     assert elapsed >= 0.06  # authorize and capture each waited 30 ms
@@ -142,7 +129,7 @@ def test_latency_inbound_on_payment_slows_checkout_and_payment(chaos):
 def test_latency_outbound_to_payment_slows_only_the_caller(chaos):
     spec = {"type": "latency", "target": "payment", "direction": "outbound", "duration_s": 60}
     add_fault(chaos, spec | {"params": {"ms": 30}})
-    response = _buy(chaos, "slow-outbound")
+    response = buy(chaos, "slow-outbound")
     assert response.status_code == 201, response.get_json()
     assert _dep(chaos, "count") == 2
     assert _dep(chaos, "bucket", "0.025") == 0  # checkout waited on every call

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import func, select
-
 from shopsim.client import DependencyFailed
-from shopsim.services.payment.tables import authorizations
-from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds
+from tests.faults.conftest import LOOPBACK, add_fault, authorizations, binomial_bounds, buy
 
 PRODUCT = "/products/SKU-0001"
 INJECTIONS = "shopsim_fault_injections_total"
@@ -24,24 +21,6 @@ def _dep(store, outcome: str, service: str = "checkout", dependency: str = "paym
 def _served(store, route: str, status: str) -> float:
     labels = {"service": "payment", "route": route, "method": "POST", "status": status}
     return store.metric("payment", "shopsim_http_requests_total", labels)
-
-
-def _authorizations(store) -> int:
-    with store.ctx("payment").db.read() as conn:
-        return conn.execute(select(func.count()).select_from(authorizations)).scalar_one()
-
-
-def _buy(store, key: str):
-    customer = store.data.customers[4]
-    body = {
-        "customer_id": customer.id,
-        "idempotency_key": key,
-        "card_token": "tok_visa",
-        "email": customer.email,
-        "name": customer.name,
-        "items": [{"sku": "SKU-0001", "quantity": 1}],
-    }
-    return store.client("checkout").post("/checkouts", json=body)
 
 
 def _cut_short(response) -> bool:
@@ -124,34 +103,34 @@ def test_outage_outbound_probability_0_3_refuses_a_binomial_share_of_calls(chaos
 
 def test_outage_outbound_refuses_checkout_calls_and_payment_sees_nothing(chaos):
     add_fault(chaos, {"type": "outage", "target": "payment", "duration_s": 60})
-    response = _buy(chaos, "pay-down")
+    response = buy(chaos, "pay-down")
     assert response.status_code == 503
     assert response.get_json()["error"]["reason"] == "connect_error"
     assert _dep(chaos, "connect_error") == 3
     assert _served(chaos, "/authorizations", "201") == 0
     assert _served(chaos, "/authorizations", "444") == 0  # nothing reached payment at all
-    assert _authorizations(chaos) == 0
+    assert authorizations(chaos) == 0
     assert chaos.metric("checkout", INJECTIONS, {"fault": "outage"}) == 3
 
 
 def test_outage_inbound_on_payment_drops_before_any_work(chaos):
     spec = {"type": "outage", "target": "payment", "direction": "inbound", "duration_s": 60}
     add_fault(chaos, spec)
-    response = _buy(chaos, "pay-dropping")
+    response = buy(chaos, "pay-dropping")
     assert response.status_code == 503
     assert _dep(chaos, "connect_error") == 3
     assert _served(chaos, "/authorizations", "444") == 3  # reached payment, dropped there
-    assert _authorizations(chaos) == 0  # unlike reset, no work was done
+    assert authorizations(chaos) == 0  # unlike reset, no work was done
     assert chaos.metric("payment", INJECTIONS, {"fault": "outage"}) == 3
     assert chaos.metric("checkout", INJECTIONS, {"fault": "outage"}) == 0
 
 
 def test_outage_removed_restores_service(chaos):
     add_fault(chaos, {"name": "pay-gone", "type": "outage", "target": "payment", "duration_s": 60})
-    assert _buy(chaos, "during").status_code == 503
+    assert buy(chaos, "during").status_code == 503
     response = chaos.client("checkout").delete("/_chaos/faults/pay-gone", environ_base=LOOPBACK)
     assert response.status_code == 200
-    assert _buy(chaos, "after").status_code == 201
+    assert buy(chaos, "after").status_code == 201
     assert _dep(chaos, "success") == 2
 
 

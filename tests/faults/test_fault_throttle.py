@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 from shopsim.client import DependencyFailed
-from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds
+from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds, buy
 
 PRODUCT = "/products/SKU-0001"
 INJECTIONS = "shopsim_fault_injections_total"
@@ -18,19 +18,6 @@ INJECTIONS = "shopsim_fault_injections_total"
 def _dep(store, outcome: str) -> float:
     labels = {"service": "checkout", "dependency": "payment", "outcome": outcome}
     return store.metric("checkout", "shopsim_dependency_requests_total", labels)
-
-
-def _buy(store, key: str):
-    customer = store.data.customers[4]
-    body = {
-        "customer_id": customer.id,
-        "idempotency_key": key,
-        "card_token": "tok_visa",
-        "email": customer.email,
-        "name": customer.name,
-        "items": [{"sku": "SKU-0001", "quantity": 1}],
-    }
-    return store.client("checkout").post("/checkouts", json=body)
 
 
 def _throttle(store, target: str, probability: float = 1.0, **extra) -> None:
@@ -126,18 +113,18 @@ def test_throttle_probability_0_3_limits_a_binomial_share(chaos):
 def test_throttle_inbound_on_payment_fails_checkout_with_503s(chaos):
     _throttle(chaos, "payment")
     with _full(chaos, "payment", "throttled-payment"):
-        response = _buy(chaos, "throttled-in")
+        response = buy(chaos, "throttled-in")
     assert response.status_code == 503
     assert _dep(chaos, "server_error") == 3  # 503 is retried, and refused again
     served = {"service": "payment", "route": "/authorizations", "method": "POST", "status": "503"}
     assert chaos.metric("payment", "shopsim_http_requests_total", served) == 3
-    assert _buy(chaos, "throttled-in-later").status_code == 201  # a free slot: through
+    assert buy(chaos, "throttled-in-later").status_code == 201  # a free slot: through
 
 
 def test_throttle_outbound_to_payment_is_a_pool_timeout_in_checkout(chaos):
     _throttle(chaos, "payment", direction="outbound")
     with _full(chaos, "checkout", "throttled-payment"):
-        response = _buy(chaos, "throttled-out")
+        response = buy(chaos, "throttled-out")
     assert response.status_code == 503
     assert response.get_json()["error"]["reason"] == "timeout"
     assert _dep(chaos, "timeout") == 3
