@@ -8,13 +8,11 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from shopsim.services.notifications import send_pending
 from shopsim.services.notifications.tables import dead_letters, mail_sink, messages
 from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds
+from tests.faults.outbox import AGE, DEPTH, enqueue, gauge, send
 
 INJECTED = {"fault": "poison_message"}
-DEPTH = "shopsim_outbox_depth"
-AGE = "shopsim_outbox_oldest_message_age_seconds"
 
 
 def spec(probability: float, **changes: object) -> dict[str, object]:
@@ -24,23 +22,6 @@ def spec(probability: float, **changes: object) -> dict[str, object]:
 
 def injections(store) -> float:
     return store.metric("notifications", "shopsim_fault_injections_total", INJECTED)
-
-
-def enqueue(store, event_id: str) -> None:
-    body = {
-        "event_id": event_id,
-        "template": "order_confirmation",
-        "recipient": {"customer_id": 7, "email": "ada@example.test", "name": "Ada Lovelace"},
-    }
-    assert store.client("notifications").post("/messages", json=body).status_code == 202
-
-
-def send(store) -> int:
-    return send_pending(store.ctx("notifications"), limit=1000)
-
-
-def gauge(store, name: str) -> float:
-    return store.metric("notifications", name)
 
 
 def outbox(store) -> dict[str, tuple[str, str | None]]:
