@@ -38,8 +38,8 @@ from .journeys import (
     JOURNEY_TYPE,
     JOURNEYS,
     REQUEST_NAMES,
-    ErrorPage,
 )
+from .visit import ErrorPage
 
 log = logging.getLogger("shopsim.loadtests")
 

@@ -35,11 +35,12 @@ from locust.exception import StopTest
 from locust.user.users import LOCUST_STATE_STOPPING
 
 from .exporter import metrics_of
-from .journeys import ARRIVAL_TYPE, JOURNEYS, Visit, run_journey
+from .journeys import ARRIVAL_TYPE, JOURNEYS, run_journey
 from .plan import Plan, PlanError, check_loopback, read_plan
 from .schedule import arrival_times
 from .share import share_of
 from .users import user_seed
+from .visit import Visit
 
 log = logging.getLogger("shopsim.loadtests")
 

@@ -24,9 +24,10 @@ from locust import constant_pacing, task
 from locust.contrib.fasthttp import FastHttpUser
 from locust.exception import StopTest
 
-from .journeys import Visit, run_journey
+from .journeys import run_journey
 from .plan import PlanError, check_loopback, read_plan
 from .share import share_of
+from .visit import Visit
 
 log = logging.getLogger("shopsim.loadtests")
 
