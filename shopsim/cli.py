@@ -150,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    base = Settings()
+    base = Settings.from_environment()
     changes: dict[str, Any] = {}
     for key in ("port_base", "run_dir", "seed"):
         if hasattr(args, key):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,8 @@ OPERATOR_PORT_OFFSET = 100
 PORT_SPAN = OPERATOR_PORT_OFFSET + len(SERVICE_NAMES)
 
 SETTINGS_ENV = "SHOPSIM_SETTINGS"
+#: The chaos API's token, for the services `shopsim up` / `gameday` start and for the client.
+CHAOS_TOKEN_ENV = "SHOPSIM_CHAOS_TOKEN"
 SERVICE_ENV = "SHOPSIM_SERVICE"
 
 
@@ -154,6 +157,12 @@ class Settings:
     def max_in_flight(self, service: str) -> int:
         """The admission-control cap for a service (0 in settings means 4x its threads)."""
         return self.admission_max_in_flight.get(service) or 4 * self.threads.get(service, 16)
+
+    @classmethod
+    def from_environment(cls, **values: Any) -> Settings:
+        """Settings with the chaos token taken from SHOPSIM_CHAOS_TOKEN when it is set."""
+        token = os.environ.get(CHAOS_TOKEN_ENV) or None
+        return cls(**({"chaos_token": token} if token else {}) | values)
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed."""

@@ -16,9 +16,7 @@ import httpx
 
 from shopsim.faults.api import PREFIX, TOKEN_HEADER, is_loopback
 from shopsim.faults.spec import build_spec
-from shopsim.settings import SERVICE_NAMES, Settings
-
-TOKEN_ENV = "SHOPSIM_CHAOS_TOKEN"
+from shopsim.settings import CHAOS_TOKEN_ENV, SERVICE_NAMES, Settings
 
 
 class ChaosError(RuntimeError):
@@ -38,7 +36,7 @@ class ChaosClient:
         if not (is_loopback(settings.host) or settings.host == "localhost"):
             raise ChaosError(f"refusing to send faults to {settings.host}: loopback only")
         self.settings = settings
-        token = token if token is not None else os.environ.get(TOKEN_ENV)
+        token = token if token is not None else os.environ.get(CHAOS_TOKEN_ENV)
         headers = {TOKEN_HEADER: token} if token else {}
         self._http = httpx.Client(timeout=timeout_s, headers=headers)
 

@@ -104,7 +104,7 @@ class GameDay:
         changes: dict[str, Any] = {"threads": threads}
         if store and store.payment_latency_ms is not None:
             changes["payment_latency_ms"] = store.payment_latency_ms
-        self.settings = Settings(
+        self.settings = Settings.from_environment(
             port_base=port_base,
             run_dir=str(self.run_dir.root / "store"),
             seed=scenario.seed,

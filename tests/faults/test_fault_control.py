@@ -4,6 +4,8 @@ spec one service refused, and let a fault expire with nobody calling."""
 
 from __future__ import annotations
 
+import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -15,6 +17,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from shopsim.faults.control import ChaosClient, ChaosError
+from shopsim.settings import Settings
+from tests.conftest import free_port_base
 
 pytestmark = pytest.mark.processes
 
@@ -178,3 +182,45 @@ def test_chaos_client_is_all_or_nothing_and_faults_expire_alone(live_settings, s
     assert _active(settings, "payment", "error", "payment") == 0.0
     listing = httpx.get(f"{settings.operator_url('payment')}/_chaos/faults", timeout=5).json()
     assert listing["faults"] == []
+
+
+def test_chaos_token_from_the_environment_guards_a_real_store(tmp_path):
+    settings = Settings(port_base=free_port_base())
+    env = os.environ | {"SHOPSIM_CHAOS_TOKEN": "s3cret"}
+    up = subprocess.Popen(
+        [sys.executable, "-m", "shopsim", "up", "--port-base", str(settings.port_base)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert up.stdout is not None
+        while "Ctrl-C stops all" not in (line := up.stdout.readline()):
+            assert line, "shopsim up ended early"
+        args = [
+            "fault",
+            "add",
+            "latency",
+            "--target",
+            "payment",
+            "--duration",
+            "30s",
+            "--port-base",
+            str(settings.port_base),
+        ]
+        no_token = os.environ.copy()
+        no_token.pop("SHOPSIM_CHAOS_TOKEN", None)
+        refused = subprocess.run(
+            [sys.executable, "-m", "shopsim", *args], env=no_token, capture_output=True, text=True
+        )
+        assert refused.returncode == 1 and "X-Shopsim-Chaos-Token" in refused.stderr
+        allowed = subprocess.run(
+            [sys.executable, "-m", "shopsim", *args], env=env, capture_output=True, text=True
+        )
+        assert allowed.returncode == 0, allowed.stderr
+    finally:
+        up.send_signal(signal.SIGTERM)
+        up.communicate(timeout=30)
