@@ -10,6 +10,7 @@ process outlives it and every port is free again. Each child also dies with its 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -141,20 +142,20 @@ class Stack:
     def stop(self, grace_s: float = 8.0) -> None:
         """Stop every service: SIGTERM, then SIGKILL of the whole process group."""
         for proc in self.procs.values():
-            _signal_group(proc, signal.SIGTERM)
+            signal_group(proc.pid, signal.SIGTERM)
         deadline = time.monotonic() + grace_s
         for proc in self.procs.values():
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=max(0.0, deadline - time.monotonic()))
         for proc in self.procs.values():
-            _signal_group(proc, signal.SIGKILL)  # workers left behind by a stuck master, too
+            signal_group(proc.pid, signal.SIGKILL)  # workers left behind by a stuck master, too
             proc.wait()
         self.procs.clear()
 
     def kill(self, service: str) -> None:
         """SIGKILL one service's process group, as a crash would (its callers see refusals)."""
         proc = self.procs[service]
-        _signal_group(proc, signal.SIGKILL)
+        signal_group(proc.pid, signal.SIGKILL)
         proc.wait()
 
     def dead(self) -> list[str]:
@@ -162,6 +163,19 @@ class Stack:
         return [name for name, proc in self.procs.items() if proc.poll() is not None]
 
 
-def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+def signal_group(pid: int, sig: signal.Signals) -> None:
+    """Signal the process group led by `pid` (a child started with start_new_session)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, sig)
+        os.killpg(pid, sig)
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Ask Linux to SIGTERM this process when its parent dies, so no child outlives its parent."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the supervisor's own cleanup still applies
+        pass

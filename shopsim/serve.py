@@ -7,9 +7,7 @@ overload queues and times out the way it does in production.
 
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
 import socket
 import sys
 import threading
@@ -20,18 +18,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from gunicorn.app.base import BaseApplication
 
 from shopsim.app import OPERATOR_PORT_ENVIRON, OPERATOR_PREFIXES, create_app
+from shopsim.runner import die_with_parent
 from shopsim.settings import SERVICE_NAMES, SETTINGS_ENV, Settings
-
-PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent() -> None:
-    """Ask Linux to SIGTERM this process when its parent dies, so no service outlives `up`."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):  # not Linux: the supervisor's own cleanup still applies
-        pass
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -8,7 +8,6 @@ group, workers included) and is safe to call on every exit path.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -17,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from shopsim.serve import die_with_parent
+from shopsim.runner import die_with_parent, signal_group
 
 PLAN_ENV = "SHOPSIM_LOAD_PLAN"
 
@@ -108,13 +107,8 @@ class LoadProcess:
         if self.proc is None:
             return
         if self.proc.poll() is None:
-            _killpg(self.proc.pid, signal.SIGTERM)
+            signal_group(self.proc.pid, signal.SIGTERM)
             if not self.wait(grace_s):
-                _killpg(self.proc.pid, signal.SIGKILL)
+                signal_group(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
-        _killpg(self.proc.pid, signal.SIGKILL)  # stragglers in the group
-
-
-def _killpg(pid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, sig)
+        signal_group(self.proc.pid, signal.SIGKILL)  # stragglers in the group
