@@ -12,6 +12,7 @@ import os
 import random
 import shutil
 import socket
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -26,7 +28,7 @@ from flask.testing import FlaskClient
 
 from shopsim.app import close_app, create_app
 from shopsim.client import Dependency
-from shopsim.runner import Stack
+from shopsim.runner import Stack, port_in_use
 from shopsim.seed import SeedData, apply, generate
 from shopsim.settings import DEPENDENCIES, OPERATOR_PORT_OFFSET, SERVICE_NAMES, Settings
 
@@ -195,6 +197,34 @@ def free_port_base(count: int = len(SERVICE_NAMES)) -> int:
             for sock in socks:
                 sock.close()
     raise RuntimeError("no block of free ports found")
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (none once it is gone)."""
+    try:
+        return [p.pid for p in psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def assert_all_gone(settings: Settings, pids: list[int], timeout_s: float = 20.0) -> None:
+    """Within `timeout_s`, none of `pids` runs and no service port of `settings` is bound."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        alive = [p for p in pids if _running(p)]
+        busy = [n for n in SERVICE_NAMES if port_in_use(settings.host, settings.port(n))]
+        if not alive and not busy:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"left behind: pids {alive}, ports of {busy}")
+        time.sleep(0.2)
+
+
+def _running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -6,15 +6,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import psutil
 import pytest
 
-from shopsim.runner import port_in_use
 from shopsim.settings import SERVICE_NAMES, Settings
-from tests.conftest import free_port_base
+from tests.conftest import assert_all_gone, descendants, free_port_base
 
 pytestmark = pytest.mark.processes
 
@@ -41,47 +38,29 @@ def _wait_up(proc: subprocess.Popen[str]) -> str:
     return seen
 
 
-def _descendants(pid: int) -> list[psutil.Process]:
-    try:
-        return psutil.Process(pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        return []
-
-
-def _assert_all_gone(settings: Settings, pids: list[int], timeout_s: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        alive = [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"]
-        busy = [n for n in SERVICE_NAMES if port_in_use(settings.host, settings.port(n))]
-        if not alive and not busy:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"left behind: pids {alive}, ports of {busy}")
-
-
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_up_stops_every_service_on_signal(tmp_path, sig):
     settings = Settings(port_base=free_port_base())
     proc = _shopsim("up", "--port-base", str(settings.port_base), cwd=tmp_path)
     printed = _wait_up(proc)
-    pids = [p.pid for p in _descendants(proc.pid)]
+    pids = descendants(proc.pid)
     assert len(pids) >= 2 * len(SERVICE_NAMES)  # a gunicorn master and a worker per service
     proc.send_signal(sig)
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, out
     assert f"storefront     http://127.0.0.1:{settings.port_base}" in printed
     assert "stopped every service" in out
-    _assert_all_gone(settings, pids)
+    assert_all_gone(settings, pids, timeout_s=15.0)
 
 
 def test_killed_supervisor_leaves_no_orphans(tmp_path):
     settings = Settings(port_base=free_port_base())
     proc = _shopsim("up", "--port-base", str(settings.port_base), cwd=tmp_path)
     _wait_up(proc)
-    pids = [p.pid for p in _descendants(proc.pid)]
+    pids = descendants(proc.pid)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
-    _assert_all_gone(settings, pids)
+    assert_all_gone(settings, pids, timeout_s=15.0)
 
 
 def test_status_reports_health_and_exit_code(tmp_path):

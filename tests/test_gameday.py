@@ -15,12 +15,10 @@ import time
 from pathlib import Path
 
 import httpx
-import psutil
 import pytest
 
-from shopsim.runner import port_in_use
 from shopsim.settings import SERVICE_NAMES, Settings
-from tests.conftest import free_port_base
+from tests.conftest import assert_all_gone, descendants, free_port_base
 
 pytestmark = pytest.mark.processes
 
@@ -72,28 +70,6 @@ def _gameday(scenario: Path, port_base: int, cwd: Path, *extra: str) -> subproce
     )
 
 
-def _all_gone(pids: list[int], settings: Settings, timeout_s: float = 20) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        alive = [
-            p
-            for p in pids
-            if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
-        ]
-        busy = [n for n in SERVICE_NAMES if port_in_use("127.0.0.1", settings.port(n))]
-        if not alive and not busy:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"left behind: pids {alive}, ports of {busy}")
-
-
-def _tree(pid: int) -> list[int]:
-    try:
-        return [p.pid for p in psutil.Process(pid).children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return []
-
-
 def test_short_gameday_runs_to_the_end_and_writes_the_run_directory(tmp_path):
     settings = Settings(port_base=free_port_base())
     started = time.monotonic()
@@ -133,7 +109,7 @@ def test_short_gameday_runs_to_the_end_and_writes_the_run_directory(tmp_path):
     assert actions == ["resilience", "add", "remove", "reset"]
     assert all(e["late_s"] < 1.0 for e in events[:-1])
     assert wall < 14 + 45  # the store's start and stop plus the scenario's 14 s
-    _all_gone([], settings)
+    assert_all_gone(settings, [])
 
 
 def test_bad_scenario_is_refused_before_anything_starts(tmp_path):
@@ -161,7 +137,7 @@ def test_stop_condition_ends_the_run_early(tmp_path):
     assert "stop condition met: checkout_error_ratio" in out
     manifest = json.loads(next((tmp_path / "runs").iterdir()).joinpath("manifest.json").read_text())
     assert manifest["outcome"]["status"] == "stopped"
-    _all_gone([], settings)
+    assert_all_gone(settings, [])
 
 
 @pytest.mark.parametrize("after_s", [1.0, 9.0])
@@ -171,12 +147,12 @@ def test_ctrl_c_leaves_no_process_and_no_fault(tmp_path, after_s):
     assert proc.stdout is not None
     assert proc.stdout.readline().startswith("game day: short-check")  # the run has begun
     time.sleep(after_s)  # 1 s: the store is starting; 9 s: load and a fault are running
-    pids = _tree(proc.pid)
+    pids = descendants(proc.pid)
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=90)
     assert proc.returncode == 130, out
     assert "Traceback" not in out
-    _all_gone(pids + _tree(proc.pid), settings)
+    assert_all_gone(settings, pids + descendants(proc.pid))
 
 
 def test_sigterm_on_a_running_store_resets_its_faults_and_leaves_it_up(

@@ -232,6 +232,7 @@ def test_metrics_side_port_answers_while_every_worker_thread_is_busy(live_settin
     start_stack(settings)
     spec = {"type": "latency", "target": "catalog", "duration_s": 30, "params": {"ms": 3000}}
     assert httpx.post(f"{settings.url('catalog')}/_chaos/faults", json=spec).status_code == 201
+
     def shop() -> None:
         with contextlib.suppress(httpx.HTTPError):
             httpx.get(f"{settings.url('catalog')}/products", timeout=15)
