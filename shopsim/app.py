@@ -8,6 +8,7 @@ and ``/metrics``. Then the service's own module (from the explicit table in
 
 from __future__ import annotations
 
+import hmac
 import random
 import time
 from collections.abc import Mapping
@@ -160,17 +161,29 @@ def _init_red(app: Flask, ctx: ServiceContext) -> None:
             ctx.metrics.in_flight.dec()
 
 
+def _for_operators(ctx: ServiceContext) -> bool:
+    """True for a request on the operator side port from a caller the chaos API would answer."""
+    if not request.environ.get(OPERATOR_PORT_ENVIRON):
+        return False
+    token = ctx.settings.chaos_token
+    if token:
+        given = request.headers.get(chaos_api.TOKEN_HEADER, "")
+        return hmac.compare_digest(given.encode(), token.encode())
+    return chaos_api.is_loopback(request.remote_addr)
+
+
 def _init_operator_routes(app: Flask, ctx: ServiceContext) -> None:
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
-        """Liveness and database reachability."""
+        """Liveness and database reachability; operators also learn where the data is."""
+        where = {"database_url": ctx.db.public_url} if _for_operators(ctx) else {}
         try:
             with ctx.db.read() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:  # the database is down: say so, don't crash
             body = {"status": "unhealthy", "service": ctx.service, "database": str(exc)[:200]}
-            return jsonify(body), 503
-        return jsonify({"status": "ok", "service": ctx.service, "database": "ok"})
+            return jsonify(body | where), 503
+        return jsonify({"status": "ok", "service": ctx.service, "database": "ok"} | where)
 
     @app.get("/metrics")
     def metrics():  # type: ignore[no-untyped-def]

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from shopsim.argtypes import bounded
 from shopsim.settings import Settings
 
 
@@ -90,33 +91,20 @@ def _code(response: httpx.Response) -> str:
         return "-"
 
 
-def _bounded(name: str, low: float, high: float, kind: type = float) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, not {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{name} must be between {low:g} and {high:g}")
-        return value
-
-    return parse
-
-
 def add_parser(sub: argparse._SubParsersAction, port_base: Callable[..., None]) -> None:
     """Register `shopsim bench` on the CLI."""
     bench = sub.add_parser("bench", help="measure checkout throughput of a running storefront")
     port_base(bench)
     bench.add_argument(
         "--duration",
-        type=_bounded("--duration", 1, 600),
+        type=bounded("--duration", 1, 600),
         default=20.0,
         metavar="S",
         help="seconds to run (default 20)",
     )
     bench.add_argument(
         "--concurrency",
-        type=_bounded("--concurrency", 1, 200, int),
+        type=bounded("--concurrency", 1, 200, int),
         default=16,
         metavar="C",
         help="buyer threads (default 16)",

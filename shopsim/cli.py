@@ -14,18 +14,21 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from shopsim import __version__
+from shopsim.argtypes import bounded, directory
+from shopsim.argtypes import db_url as _db_url
+from shopsim.argtypes import port_base as _port_base
 from shopsim.bench import add_parser as add_bench_parser
 from shopsim.bench import cmd_bench
 from shopsim.faults.cli import add_parser as add_fault_parser
 from shopsim.faults.cli import cmd_fault
 from shopsim.gameday.cli import add_parser as add_gameday_parser
-from shopsim.gameday.cli import cmd_gameday
+from shopsim.gameday.cli import add_scenarios_parser, cmd_gameday, cmd_scenarios
 from shopsim.runner import Stack, StackError, check_health
 from shopsim.seed import apply, generate
-from shopsim.settings import PORT_SPAN, SERVICE_NAMES, Settings
+from shopsim.settings import SERVICE_NAMES, Settings
 
 
 class Terminated(BaseException):
@@ -34,17 +37,6 @@ class Terminated(BaseException):
 
 def _raise_terminated(signum: int, frame: Any) -> None:
     raise Terminated()
-
-
-def _port_base(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--port-base must be a number, not {text!r}") from None
-    top = 65535 - PORT_SPAN + 1
-    if not 1024 <= value <= top:
-        raise argparse.ArgumentTypeError(f"--port-base must be between 1024 and {top}")
-    return value
 
 
 def _seed_number(text: str) -> int:
@@ -57,25 +49,11 @@ def _seed_number(text: str) -> int:
     return value
 
 
-def _db_url(text: str) -> str:
-    from sqlalchemy import make_url
-
-    try:
-        url = make_url(text)
-    except ArgumentError:
-        raise argparse.ArgumentTypeError(f"--db is not a database URL: {text!r}") from None
-    if url.get_backend_name() not in ("sqlite", "postgresql"):
-        raise argparse.ArgumentTypeError("--db must be a sqlite:// or postgresql:// URL")
-    if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
-        text = url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return text
-
-
 def _threads(text: str) -> tuple[str, int]:
     name, _, count = text.partition("=")
     if name not in SERVICE_NAMES:
         raise argparse.ArgumentTypeError(f"--threads: unknown service {name!r}")
-    if not count.isdigit() or not 1 <= int(count) <= 256:
+    if not (count.isascii() and count.isdigit()) or not 1 <= int(count) <= 256:
         raise argparse.ArgumentTypeError("--threads: SERVICE=N with N between 1 and 256")
     return name, int(count)
 
@@ -105,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument(
             "--run-dir",
+            type=directory("--run-dir"),
             default=".shopsim",
             metavar="DIR",
             help="where SQLite files and logs go (default .shopsim)",
@@ -131,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     up.add_argument(
         "--payment-latency-ms",
-        type=float,
+        type=bounded("--payment-latency-ms", 0, 60_000),
         default=None,
         metavar="MS",
         help="the fake gateway's base latency (default 250)",
@@ -146,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_bench_parser(sub, port_base)
     add_fault_parser(sub, port_base)
     add_gameday_parser(sub, port_base)
+    add_scenarios_parser(sub)
     return parser
 
 
@@ -154,14 +134,12 @@ def _settings(args: argparse.Namespace) -> Settings:
     changes: dict[str, Any] = {}
     for key in ("port_base", "run_dir", "seed"):
         if hasattr(args, key):
-            changes[key] = getattr(args, key)
+            changes[key] = str(args.run_dir) if key == "run_dir" else getattr(args, key)
     if getattr(args, "db", None):
         changes["db_url"] = args.db
     if getattr(args, "threads", None):
         changes["threads"] = dict(base.threads) | dict(args.threads)
     if getattr(args, "payment_latency_ms", None) is not None:
-        if not 0 <= args.payment_latency_ms <= 60_000:
-            raise SystemExit("shopsim: --payment-latency-ms must be between 0 and 60000")
         changes["payment_latency_ms"] = args.payment_latency_ms
     return base.replace(**changes)
 
@@ -235,6 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "bench": cmd_bench,
         "fault": cmd_fault,
         "gameday": cmd_gameday,
+        "scenarios": cmd_scenarios,
     }
     try:
         return commands[args.command](args)

@@ -40,6 +40,7 @@ class Database:
         faults: FaultSource | None = None,
     ) -> None:
         self.url = make_url(url)
+        self.public_url = public_url(url)
         self.metadata = metadata
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self._observe_wait = observe_wait or (lambda seconds: None)
@@ -78,6 +79,21 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def public_url(url: str) -> str:
+    """The URL as operators may see it: no password (nor one in the query), SQLite paths absolute.
+
+    It still says exactly which database is meant, so a tool given it (and the password, from
+    its own environment) opens the very same tables.
+    """
+    parsed = make_url(url)
+    query = {k: v for k, v in parsed.query.items() if k.lower() != "password"}
+    parsed = parsed._replace(password=None).set(query=query)  # set(password=None) keeps it
+    database = parsed.database or ":memory:"
+    if parsed.get_backend_name() == "sqlite" and not database.startswith((":memory:", "file:")):
+        parsed = parsed.set(database=str(Path(database).resolve()))
+    return parsed.render_as_string(hide_password=False)
 
 
 def _make_engine(url: str, is_sqlite: bool, pool_size: int) -> Engine:
@@ -125,6 +141,11 @@ def _slow_statements(engine: Engine, faults: FaultSource) -> None:
         action = faults.firing("db_slow")  # one dict check while no fault is active
         if isinstance(action, Delay) and action.seconds > 0:
             time.sleep(action.seconds)
+
+
+def drop(db: Database) -> None:
+    """Drop the service's tables, so the next create_all builds them afresh."""
+    db.metadata.drop_all(db.engine)
 
 
 def clear(db: Database) -> None:

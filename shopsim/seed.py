@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from shopsim.db import Database, clear
+from shopsim.db import Database, clear, drop
 from shopsim.settings import Settings
 
 FIRST = (
@@ -138,14 +138,19 @@ def generate(
     return SeedData(seed, people, tuple(goods), stock, registries)
 
 
-def apply(settings: Settings, data: SeedData) -> dict[str, int]:
-    """Reset every service's tables and write its part of the seed; returns rows per table."""
+def apply(settings: Settings, data: SeedData, *, fresh: bool = False) -> dict[str, int]:
+    """Reset every service's tables and write its part of the seed; returns rows per table.
+
+    `fresh` drops the tables first, so they are built anew (identity counters included).
+    """
     from shopsim.services import SERVICES  # imported here: service modules use this module
 
     written: dict[str, int] = {}
     for name, spec in SERVICES.items():
         db = Database(settings.database_url(name), spec.metadata, pool_size=1)
         try:
+            if fresh:
+                drop(db)
             db.create_all()
             clear(db)
             if spec.load_seed is not None:

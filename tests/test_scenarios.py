@@ -438,7 +438,7 @@ def test_every_problem_is_reported_on_its_own_line(tmp_path):
     path, error = _error(tmp_path, text)
     assert error.splitlines() == [
         f"{path}:7: load.stages[0].rate: Input should be a valid number",
-        f"{path}:8: bogus is not a known field (known: name, description, seed, duration, "
+        f"{path}:8: bogus is not a known field (known: name, summary, description, seed, duration, "
         "load, store, faults, resilience, slos, expectations, stop_conditions)",
     ]
 

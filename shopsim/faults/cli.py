@@ -5,21 +5,28 @@
     shopsim fault rm latency-payment-1a2b
     shopsim fault reset
 
-Exit status 0 on success, 1 when the store refused or did not answer, 2 for a usage mistake.
+Exit status 0 on success, 1 when the store refused or did not answer, 2 for a usage mistake
+(a fault spec that does not validate is one: nothing is sent).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
 
+from shopsim.argtypes import bounded
 from shopsim.errors import ShopsimError
 from shopsim.faults.control import ChaosClient, ChaosError
+from shopsim.faults.spec import NAME_PATTERN, build_spec
 from shopsim.faults.table import FAULT_TYPES
 from shopsim.settings import Settings
+
+#: A spec field -> the argument of `shopsim fault add` that gave it.
+OPTIONS = {"type": "TYPE", "duration_s": "--duration", "params": "--param"}
 
 
 def _param(text: str) -> tuple[str, Any]:
@@ -30,6 +37,26 @@ def _param(text: str) -> tuple[str, Any]:
         return key, json.loads(value)  # 800 -> int, true -> bool, "[...]" -> list
     except ValueError:
         return key, value  # plain text
+
+
+def _fault_name(text: str) -> str:
+    if not re.match(NAME_PATTERN, text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a fault name (lowercase letters, digits, - and _); "
+            "`shopsim fault ls` lists them"
+        )
+    return text
+
+
+def _usage_error(err: ShopsimError) -> str:
+    """A spec error in terms of the command line: the option that gave the field, and why."""
+    field = err.field or ""
+    head, _, rest = field.partition(".")
+    option = OPTIONS.get(head, f"--{head}") + (f" {rest}" if rest else "")
+    for prefix, joint in ((f"{field}: ", ": "), (f"{field} ", " ")):
+        if field and err.message.startswith(prefix):
+            return f"{option}{joint}{err.message.removeprefix(prefix)}"
+    return f"{option}: {err.message}" if field else err.message
 
 
 def add_parser(sub: argparse._SubParsersAction, port_base: Callable[..., None]) -> None:
@@ -50,7 +77,7 @@ def add_parser(sub: argparse._SubParsersAction, port_base: Callable[..., None]) 
     )
     add.add_argument(
         "--probability",
-        type=float,
+        type=bounded("--probability", 0, 1),
         default=1.0,
         metavar="P",
         help="chance per request, 0..1 (default 1)",
@@ -73,7 +100,7 @@ def add_parser(sub: argparse._SubParsersAction, port_base: Callable[..., None]) 
     for name, text in (("ls", "list active faults"), ("reset", "remove every fault")):
         port_base(actions.add_parser(name, help=text))
     rm = actions.add_parser("rm", help="remove a fault by name")
-    rm.add_argument("name")
+    rm.add_argument("name", type=_fault_name)
     port_base(rm)
     actions.add_parser("types", help="the fault types and what they do")
 
@@ -85,30 +112,35 @@ def cmd_fault(args: argparse.Namespace) -> int:
             print(f"  {name:<30} {cls.summary}")
         return 0
     try:
+        if args.fault_command == "add":
+            build_spec(_raw_spec(args))  # an argument mistake: refused before any store is asked
         with ChaosClient(Settings(port_base=args.port_base)) as chaos:
             return _run(chaos, args)
     except ShopsimError as err:  # the spec itself is wrong: nothing was applied
-        field = f" (field {err.field})" if err.field else ""
-        print(f"shopsim fault: {err.message}{field}; nothing was applied", file=sys.stderr)
-        return 1
+        print(f"shopsim fault add: {_usage_error(err)}; nothing was applied", file=sys.stderr)
+        return 2
     except ChaosError as err:
         print(f"shopsim fault: {err}", file=sys.stderr)
         return 1
 
 
+def _raw_spec(args: argparse.Namespace) -> dict[str, Any]:
+    raw: dict[str, Any] = {
+        "type": args.type,
+        "target": args.target,
+        "params": dict(args.param),
+        "probability": args.probability,
+        "duration": args.duration,
+    }
+    for key in ("name", "direction", "route"):
+        if getattr(args, key):
+            raw[key] = getattr(args, key)
+    return raw
+
+
 def _run(chaos: ChaosClient, args: argparse.Namespace) -> int:
     if args.fault_command == "add":
-        raw: dict[str, Any] = {
-            "type": args.type,
-            "target": args.target,
-            "params": dict(args.param),
-            "probability": args.probability,
-            "duration": args.duration,
-        }
-        for key in ("name", "direction", "route"):
-            if getattr(args, key):
-                raw[key] = getattr(args, key)
-        name, services = chaos.add(raw)
+        name, services = chaos.add(_raw_spec(args))
         print(f"added {name} (applied by {', '.join(services)})")
     elif args.fault_command == "rm":
         print(f"removed {args.name} from {', '.join(chaos.remove(args.name))}")

@@ -1,5 +1,6 @@
-"""`shopsim gameday SCENARIO`: the command line of a game day.
+"""`shopsim gameday SCENARIO` and `shopsim scenarios`: the command line of a game day.
 
+SCENARIO is a file, or the name of a built-in scenario (`shopsim scenarios` lists them).
 Exit status: 0 the scenario ran to its end; 3 a stop condition ended it; 1 an error (the store
 would not start, a service died, Locust failed); 2 a bad scenario file or argument; 130
 interrupted. A bad scenario is refused before anything starts.
@@ -14,9 +15,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+from shopsim.argtypes import bounded, db_url, directory, storefront_url
 from shopsim.faults.api import is_loopback
+from shopsim.gameday.bundled import builtin_scenarios, resolve_scenario, scenarios_dir
+from shopsim.gameday.fields import MAX_TIME_SCALE, fmt_s
 from shopsim.gameday.loader import ScenarioError, load_scenario
 from shopsim.gameday.run import GameDay
 
@@ -26,36 +29,32 @@ def _scale(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"--time-scale must be a number, not {text!r}") from None
-    if not 0 < value <= 1000:
-        raise argparse.ArgumentTypeError("--time-scale must be more than 0 and at most 1000")
+    if not 0 < value <= MAX_TIME_SCALE:
+        raise argparse.ArgumentTypeError(
+            f"--time-scale must be more than 0 and at most {MAX_TIME_SCALE:g}"
+        )
     return value
-
-
-def _processes(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 64:
-        raise argparse.ArgumentTypeError("--load-processes must be between 1 and 64")
-    return int(text)
 
 
 def _target(text: str) -> int:
     """A loopback storefront URL -> its port (the store's port base)."""
-    parts = urlsplit(text)
-    if parts.scheme != "http" or not parts.hostname or parts.port is None:
-        raise argparse.ArgumentTypeError("--target must look like http://127.0.0.1:8100")
-    if not (is_loopback(parts.hostname) or parts.hostname == "localhost"):
+    host, port = storefront_url(text)
+    if not (is_loopback(host) or host == "localhost"):
         raise argparse.ArgumentTypeError(
-            f"--target {parts.hostname} is not a loopback address; load only goes to loopback"
+            f"--target {host} is not a loopback address; load only goes to loopback"
         )
-    return parts.port
+    return port
 
 
 def add_parser(sub: argparse._SubParsersAction, port_base: Callable[..., None]) -> None:
     """Register `shopsim gameday` on the CLI."""
     game = sub.add_parser("gameday", help="run a scenario: store, load, faults, samples, report")
-    game.add_argument("scenario", type=Path, help="a scenario file (see loadtests/scenarios/)")
+    game.add_argument(
+        "scenario", help="a scenario file, or a built-in scenario's name (shopsim scenarios)"
+    )
     game.add_argument(
         "--out",
-        type=Path,
+        type=directory("--out"),
         default=Path("runs"),
         metavar="DIR",
         help="where run directories go (default ./runs)",
@@ -69,7 +68,7 @@ def add_parser(sub: argparse._SubParsersAction, port_base: Callable[..., None]) 
     )
     game.add_argument(
         "--load-processes",
-        type=_processes,
+        type=bounded("--load-processes", 1, 64, int),
         default=1,
         metavar="N",
         help="Locust worker processes (default 1)",
@@ -81,21 +80,63 @@ def add_parser(sub: argparse._SubParsersAction, port_base: Callable[..., None]) 
         metavar="URL",
         help="use the store already running at this storefront URL",
     )
+    game.add_argument(
+        "--db",
+        type=db_url,
+        default=None,
+        metavar="URL",
+        help="SQLAlchemy URL for the store this run starts, on fresh tables "
+        "(default: SQLite files in the run directory)",
+    )
     port_base(game)
+
+
+def add_scenarios_parser(sub: argparse._SubParsersAction) -> None:
+    """Register `shopsim scenarios` on the CLI."""
+    sub.add_parser("scenarios", help="list the built-in scenarios: shopsim gameday NAME runs one")
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    """Print each built-in scenario's name, duration and one line about it."""
+    found = builtin_scenarios()
+    if not found:
+        print(f"shopsim scenarios: none found in {scenarios_dir()}", file=sys.stderr)
+        return 1
+    print(f"built-in scenarios (in {scenarios_dir()}); run one with: shopsim gameday NAME\n")
+    width = max(len(name) for name in found)
+    broken = 0
+    for name, path in found.items():
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as err:
+            broken += 1
+            print(f"  {name:<{width}}  cannot be loaded: {str(err).splitlines()[0]}")
+            continue
+        print(f"  {name:<{width}}  {fmt_s(scenario.duration_s):>5}  {scenario.headline()}")
+    return 1 if broken else 0
 
 
 def cmd_gameday(args: argparse.Namespace) -> int:
     """Validate the scenario, run it, print where the results are."""
+    if args.db and args.target is not None:
+        print(
+            "shopsim gameday: --db is for the store the game day starts; a --target store "
+            "keeps its own data (give one or the other)",
+            file=sys.stderr,
+        )
+        return 2
     try:
-        scenario = load_scenario(args.scenario)
+        path = resolve_scenario(args.scenario)
+        scenario = load_scenario(path)
     except ScenarioError as err:
         print(f"shopsim gameday: {err}", file=sys.stderr)
         return 2
     started = time.monotonic()
     game = GameDay(
         scenario,
-        args.scenario,
+        path,
         out=args.out,
+        db_url=args.db,
         time_scale=args.time_scale,
         load_processes=args.load_processes,
         port_base=args.target if args.target is not None else args.port_base,

@@ -10,6 +10,8 @@ Every mistake in a file is one `ScenarioError` whose message says where, one lin
 
 The YAML is composed into nodes first (each knows its line), then validated; a pydantic error
 location such as ("faults", 2, "params", "ms") is walked down the nodes to find its line.
+Before that, shopsim.gameday.guard refuses a file too large, too deep, or whose aliases expand
+too far, so a hostile file is refused at once rather than after minutes.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from shopsim.faults.timeline import FaultAt, ResilienceAt, Timeline
+from shopsim.gameday.guard import MAX_BYTES, shape_problem
 from shopsim.gameday.scenario import Scenario, check_time_scale
 
 Loc = Sequence[str | int]
@@ -38,7 +41,11 @@ def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; ScenarioError says where any problem is."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)  # never more, whatever the file is
+        if len(raw) > MAX_BYTES:
+            raise ScenarioError(_too_large(str(path)))
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -52,9 +59,13 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     """Validate scenario YAML text; `source` names it in errors."""
+    if len(text) > MAX_BYTES:
+        raise ScenarioError(_too_large(source))
     try:
+        if limit := shape_problem(text):
+            raise ScenarioError(f"{source}:{limit[0]}: {limit[1]}")
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = yaml.safe_load(text)  # a second parse: merge keys (<<) rewrite composed nodes
     except yaml.MarkedYAMLError as exc:
         mark, opened = exc.problem_mark or exc.context_mark, exc.context_mark
         where = f"{source}:{mark.line + 1}" if mark else source
@@ -82,6 +93,13 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     except ValidationError as exc:
         lines = [_render(err, root, source) for err in exc.errors(include_url=False)]
         raise ScenarioError("\n".join(lines)) from None
+
+
+def _too_large(source: str) -> str:
+    return (
+        f"{source}: larger than {MAX_BYTES // 1024} KiB; a scenario file is a few KiB "
+        "(is this the right file?)"
+    )
 
 
 def path_text(loc: Loc) -> str:

@@ -16,14 +16,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from shopsim.gameday.bundled import locustfile
 from shopsim.runner import die_with_parent, signal_group
 
 PLAN_ENV = "SHOPSIM_LOAD_PLAN"
-
-
-def locustfile() -> Path:
-    """The project's locustfile (loadtests/ beside the shopsim package)."""
-    return Path(__file__).resolve().parents[2] / "loadtests" / "locustfile.py"
 
 
 class LoadProcess:

@@ -18,8 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shopsim.db import public_url
 from shopsim.faults.control import ChaosClient
 from shopsim.faults.timeline import Timeline, TimelineEvent
+from shopsim.gameday import datamap
+from shopsim.gameday.bundled import loadtests_dir, locustfile
 from shopsim.gameday.derive import Deriver, active_faults
 from shopsim.gameday.live import LiveView
 from shopsim.gameday.loader import to_plan, to_timeline
@@ -90,6 +93,7 @@ class GameDay:
         load_processes: int = 1,
         port_base: int = 8100,
         use_running: bool = False,
+        db_url: str | None = None,
         echo: Callable[[str], None] = print,
     ) -> None:
         self.scenario = scenario
@@ -108,7 +112,12 @@ class GameDay:
             port_base=port_base,
             run_dir=str(self.run_dir.root / "store"),
             seed=scenario.seed,
+            db_url=db_url,
         ).replace(**changes)
+        # Where each service keeps its data; a running store is asked once it is known healthy.
+        self.databases: dict[str, str | None] | None = (
+            None if use_running else dict(datamap.configured(self.settings))
+        )
         self.duration_s = scenario.duration_s / time_scale
         self.stop = threading.Event()  # ends the timeline; set at the end of every run
         self.interrupted = threading.Event()  # Ctrl-C / SIGTERM asked the run to end
@@ -135,12 +144,15 @@ class GameDay:
         outcome = Outcome("error", EXIT_ERROR, "did not start")
         errors: list[BaseException] = []
         try:
+            locustfile()  # before anything starts: shopsim installed without its Locust project
             if self.use_running:
                 down = [h.service for h in check_health(settings) if not h.ok]
                 if down:
                     raise RuntimeError(f"the store at --target is not healthy: {', '.join(down)}")
+                self.databases = datamap.reported(settings)
+                rd.manifest(self._manifest(started, None))
             else:
-                apply(settings, generate(self.scenario.seed))
+                apply(settings, generate(self.scenario.seed), fresh=True)
                 self._checkpoint()
                 stack = Stack(settings)
                 stack.start()
@@ -257,11 +269,14 @@ class GameDay:
         return {
             "scenario": self.scenario.name,
             "scenario_file": str(self.scenario_path),
+            "locustfile": str(loadtests_dir() / "locustfile.py"),
             "seed": self.scenario.seed,
             "time_scale": self.scale,
             "load_processes": self.processes,
             "store": "running store (--target)" if self.use_running else "started by gameday",
             "storefront": self.settings.url("storefront"),
+            "db_url": public_url(self.settings.db_url) if self.settings.db_url else None,
+            "databases": self.databases,  # service -> SQLAlchemy URL, no password
             "started_at": started,
             "ended_at": None if outcome is None else time.time(),
             "outcome": None if outcome is None else outcome.__dict__,

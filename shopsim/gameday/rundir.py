@@ -1,6 +1,7 @@
 """A game day's run directory: everything needed to look at, or redo, the run later.
 
-manifest.json      versions, seed, time scale, the command, start/end, outcome
+manifest.json      versions, seed, time scale, the command (no passwords), where each
+                   service's data is (SQLAlchemy URLs), start/end, outcome
 scenario.yaml      a copy of the scenario as run
 series.csv         the derived numbers, one row a second
 faults.jsonl       the fault and resilience timeline as carried out (with lateness)
@@ -22,6 +23,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import ArgumentError
+
+from shopsim.db import public_url
 from shopsim.gameday.derive import DERIVED
 
 PACKAGES = ("shopsim", "locust", "flask", "httpx", "gunicorn", "sqlalchemy", "prometheus-client")
@@ -36,6 +40,17 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
+
+
+def shown(arg: str) -> str:
+    """A command-line argument as the manifest keeps it: a database URL loses its password."""
+    option, sep, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
+    if "://" not in value or "@" not in value:
+        return arg
+    try:
+        return option + sep + public_url(value)
+    except (ArgumentError, ValueError):  # not a database URL after all
+        return arg
 
 
 class RunDir:
@@ -79,7 +94,7 @@ class RunDir:
 
     def manifest(self, data: dict[str, Any]) -> None:
         """Write manifest.json (called again at the end with the outcome)."""
-        body = {"versions": versions(), "command": sys.argv} | data
+        body = {"versions": versions(), "command": [shown(a) for a in sys.argv]} | data
         (self.root / "manifest.json").write_text(json.dumps(body, indent=2, default=str) + "\n")
 
     def close(self) -> None:

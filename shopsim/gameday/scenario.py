@@ -1,10 +1,10 @@
 """A game-day scenario: load, faults, resilience, SLOs, expectations and stop conditions on one
 timeline, with a seed.
 
-    Scenario    name, description, seed, duration, load: Load (model, stages [Stage], mix Mix,
-                max_in_flight), store: Store, faults [FaultEntry], resilience: Resilience
-                (initial, changes [ResilienceChange]), slos: Slos, expectations: Expectations,
-                stop_conditions [StopCondition]
+    Scenario    name, summary, description, seed, duration, load: Load (model, stages [Stage],
+                mix Mix, max_in_flight), store: Store, faults [FaultEntry], resilience:
+                Resilience (initial, changes [ResilienceChange]), slos: Slos, expectations:
+                Expectations, stop_conditions [StopCondition]
 
 The models hold float seconds in attributes named `*_s` (`duration_s`, `at_s`, `for_s`),
 aliased to the file's keys (`duration`, `at`, `for`). Every model is strict and refuses unknown
@@ -206,6 +206,9 @@ class Scenario(Base):
     """A shopsim game-day scenario: one file, one timeline (see loadtests/scenarios/)."""
 
     name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+    summary: (
+        Annotated[str, StringConstraints(max_length=100, pattern=r"^[^\n]*\S[^\n]*$")] | None
+    ) = Field(default=None, description="one line for `shopsim scenarios`")
     description: Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=r"\S")]
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 1
     duration_s: Span = Field(
@@ -220,6 +223,13 @@ class Scenario(Base):
     stop_conditions: Annotated[list[StopCondition], Field(max_length=20)] = Field(
         default_factory=list
     )
+
+    def headline(self) -> str:
+        """One line about the scenario: its summary, else its description's first sentence."""
+        if self.summary:
+            return self.summary.strip()
+        first = " ".join(self.description.split()).split(". ")[0].removesuffix(".")
+        return first if len(first) <= 100 else first[:99] + "…"
 
     @model_validator(mode="after")
     def _fits_in_duration(self) -> Scenario:
