@@ -224,10 +224,22 @@ def test_order_is_readable_by_id(store):
     assert response.get_json()["status"] == "confirmed"
 
 
-@pytest.mark.parametrize("order_id", ["ord_00000000000000000000", "bad%20id", "x" * 80])
+@pytest.mark.parametrize(
+    "order_id",
+    [
+        "ord_00000000000000000000",
+        "bad%20id",
+        "x" * 80,
+        "ord_x%0A",
+        "ord_x%0D%0A",
+        "%0A",
+        "ord_x%00",
+    ],
+)
 def test_unknown_order_is_404(store, order_id):
     response = store.client("storefront").get(f"/api/orders/{order_id}")
     assert response.status_code == 404
+    assert response.get_json()["error"]["field"] == "order_id"
 
 
 def test_declined_card_passes_through_as_402(store):

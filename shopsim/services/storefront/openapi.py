@@ -130,7 +130,8 @@ PATH_PARAMS: dict[str, dict[str, Any]] = {
     "customer_id": TypeAdapter(CustomerId).json_schema(),
     "registry_id": TypeAdapter(CustomerId).json_schema(),  # the same id range
     "sku": TypeAdapter(Sku).json_schema(),
-    "order_id": {"type": "string", "pattern": shop.ORDER_ID.pattern},
+    # JSON Schema patterns search; anchored, "$" means the very end in its (ECMA) dialect.
+    "order_id": {"type": "string", "pattern": f"^(?:{shop.ORDER_ID.pattern})$"},
 }
 
 
