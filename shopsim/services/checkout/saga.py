@@ -254,6 +254,12 @@ class Saga:
         if self.captured or self.capture_unknown:
             compensation.park(self, exc)
         final = (err.status, err.body()) if err and err.status in FINAL_STATUSES else None
+        touched = self.reservation_id or self.authorization_id or self.captured
+        if final and not touched and not self.capture_unknown:
+            # Refused before anything was held or charged (empty cart, unknown SKU, not on the
+            # registry, out of stock): the request leaves no trace and the key stays unspent.
+            attempts.withdraw(self.ctx, self.claim)
+            return final
         reason = f"{err.code}: {err.message}" if err else f"internal: {type(exc).__name__}"
         clean = True
         if self.reservation_id or self.authorization_id:
