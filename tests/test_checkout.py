@@ -316,12 +316,12 @@ def test_gift_buy_marks_registry_item_purchased(store):
     assert [m["recipient_customer_id"] for m in mail] == [reg.owner_customer_id]
 
 
-def test_gift_sku_not_on_registry_is_422_and_writes_nothing(store):
+def test_gift_sku_not_on_registry_is_404_and_writes_nothing(store):
     reg = store.data.registries[0]
     other = next(p.sku for p in store.data.products if p.sku not in dict(reg.items))
     body = _body(store, items=[{"sku": other, "quantity": 1}], registry_id=reg.id)
     response = _checkout(store, body)
-    assert response.status_code == 422
+    assert response.status_code == 404
     err = response.get_json()["error"]
     assert (err["code"], err["field"]) == ("not_on_registry", "items[0].sku")
     assert _stock(store, other)["reserved"] == 0

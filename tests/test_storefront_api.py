@@ -358,7 +358,7 @@ def test_gift_retry_with_the_same_key_orders_once(store):
         (9999, {}, 404, "registry_id"),
         (99999999999999, {}, 404, "registry_id"),
         (1, {"customer_id": 9999}, 404, "customer_id"),
-        (1, {"sku": "SKU-9999"}, 422, "sku"),
+        (1, {"sku": "SKU-9999"}, 404, "sku"),
     ],
 )
 def test_gift_refused_writes_nothing(store, registry_id, changes, status, field):

@@ -495,7 +495,7 @@ def test_gift_via_form_shows_the_order(store):
     [
         ({"quantity": "0"}, 422, "Quantity must be"),
         ({"quantity": "lots"}, 422, "Quantity must be"),
-        ({"sku": "SKU-9999"}, 422, "not on this registry"),
+        ({"sku": "SKU-9999"}, 404, "not on this registry"),
         ({"card_token": "tok_decline"}, 402, "Your card was declined"),
     ],
 )

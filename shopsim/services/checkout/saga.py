@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import select
 
 from shopsim.context import ServiceContext
-from shopsim.errors import Conflict, NotFound, ShopsimError, Unavailable, Unprocessable
+from shopsim.errors import Conflict, NotFound, ShopsimError, Unavailable
 from shopsim.services.checkout import attempts, compensation, completion, unkeyed
 from shopsim.services.checkout.attempts import DONE, NEEDS_RECOVERY, RETRYABLE, Claim
 from shopsim.services.checkout.instruments import Instruments
@@ -143,7 +143,7 @@ class Saga:
             wanted = {item["sku"] for item in found["items"]}
             for i, line in enumerate(lines):
                 if line["sku"] not in wanted:
-                    raise Unprocessable(
+                    raise NotFound(
                         f"{line['sku']} is not on registry {req.registry_id}",
                         field=f"items[{i}].sku",
                         code="not_on_registry",

@@ -116,7 +116,10 @@ class Error(BaseModel):
 ERRORS = {
     400: "Malformed JSON or a body that is not an object (code malformed_json).",
     402: "The card was declined (card_declined, insufficient_funds).",
-    404: "Unknown customer, product, order or registry; `field` names it.",
+    404: (
+        "Unknown customer, product, order or registry, or a gift of a SKU its registry does not"
+        " list (not_on_registry); `field` names it."
+    ),
     405: "Method not allowed.",
     409: "State conflict: insufficient_stock, cart_empty, idempotency_key_reused, ...",
     413: "Request body too large.",

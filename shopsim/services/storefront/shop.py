@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from shopsim.context import ServiceContext
-from shopsim.errors import NotFound, Unprocessable
+from shopsim.errors import NotFound
 from shopsim.seed import Customer
 from shopsim.validation import Sku
 
@@ -155,9 +155,9 @@ def buy_gift(
 ) -> dict[str, Any]:
     """Buy one registry item as a gift: a direct checkout tied to the registry."""
     wished = ctx.dep("registry").call("GET", f"/registries/{check_registry_id(registry_id)}")
-    # Refused here, before checkout records an attempt for a gift that cannot be bought.
+    # Refused here: no checkout call for a gift that cannot be bought.
     if sku not in {item["sku"] for item in wished["items"]}:
-        raise Unprocessable(
+        raise NotFound(
             f"{sku} is not on registry {registry_id}", field="sku", code="not_on_registry"
         )
     return place_order(
