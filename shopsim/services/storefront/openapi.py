@@ -249,7 +249,10 @@ def build_document() -> dict[str, Any]:
         "info": {
             "title": "shopsim storefront",
             "version": "0.1.0",
-            "description": "The storefront's JSON API. Money is integer cents.",
+            "description": (
+                "The storefront's JSON API. Money is integer cents. Numbers are read as JSON"
+                " Schema reads them: an integer field takes 22.0 as 22 and refuses 22.5."
+            ),
         },
         "paths": paths,
         "components": {"schemas": schemas, "responses": responses},
