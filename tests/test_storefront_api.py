@@ -161,11 +161,13 @@ def test_set_quantity_and_remove_a_line(store):
     assert cart["subtotal_cents"] == 7 * product(store, "SKU-0001").price_cents
 
 
-def test_line_above_99_is_422_and_not_written(store):
+def test_line_above_99_is_409_line_full_and_not_written(store):
+    """A valid body the cart's contents refuse: a conflict (409), not a malformed request."""
     add(store, "SKU-0001", 90)
     before = everything(store)
     response = add(store, "SKU-0001", 10)
-    assert response.status_code == 422
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "line_full"
     assert response.get_json()["error"]["field"] == "quantity"
     assert everything(store) == before
 

@@ -121,7 +121,10 @@ ERRORS = {
         " list (not_on_registry); `field` names it."
     ),
     405: "Method not allowed.",
-    409: "State conflict: insufficient_stock, cart_empty, idempotency_key_reused, ...",
+    409: (
+        "State conflict: insufficient_stock, cart_empty, cart_full, line_full,"
+        " idempotency_key_reused, ..."
+    ),
     413: "Request body too large.",
     422: "A missing, unknown, mistyped or out-of-range field; `field` names it.",
     503: "A dependency failed (dependency_failed, with an `incident` reference) or overloaded.",
