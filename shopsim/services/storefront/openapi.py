@@ -126,10 +126,12 @@ ERRORS = {
         " idempotency_key_reused, ..."
     ),
     413: "Request body too large.",
+    414: "Request line (path and query string) too long; refused before the route is known.",
     422: "A missing, unknown, mistyped or out-of-range field; `field` names it.",
     503: "A dependency failed (dependency_failed, with an `incident` reference) or overloaded.",
 }
 BODY_ERRORS = (400, 413, 422)
+ANY_REQUEST_ERRORS = (405, 414)  # any path can be sent with another method, or too long
 
 #: Path parameters by name: the same checks the views apply.
 PATH_PARAMS: dict[str, dict[str, Any]] = {
@@ -215,7 +217,7 @@ def _responses(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {
         str(status): {"description": "OK", "content": {"application/json": {"schema": content}}}
     }
-    codes = sorted({*op.errors, *(BODY_ERRORS if op.body else ()), 405})
+    codes = sorted({*op.errors, *(BODY_ERRORS if op.body else ()), *ANY_REQUEST_ERRORS})
     for code in codes:
         out[str(code)] = {"$ref": f"#/components/responses/E{code}"}
     return out
