@@ -292,6 +292,27 @@ def test_a_refused_key_is_not_spent(store):
     assert _attempt(store, body).state == "done"
 
 
+def test_a_later_attempt_refused_goes_back_to_retryable(store):
+    """After a 503, a retry refused before holding anything keeps the key's history (attempt 2
+    stays used, so no downstream key is reused) and stores no answer; the next retry orders."""
+    body = _body(store)
+    customer_id = body["customer_id"]
+    _fill_cart(store, customer_id, ("SKU-0001", 1))
+    with store.transport("checkout", "payment", refusing()):
+        assert _checkout(store, body).status_code == 503
+    assert (_attempt(store, body).state, _attempt(store, body).attempt_no) == ("retryable", 1)
+    assert store.client("cart").delete(f"/carts/{customer_id}").status_code == 200
+    refused = _checkout(store, body)
+    assert refused.get_json()["error"]["code"] == "cart_empty"
+    attempt = _attempt(store, body)
+    assert (attempt.state, attempt.attempt_no, attempt.response_status) == ("retryable", 2, None)
+    _fill_cart(store, customer_id, ("SKU-0001", 1))
+    placed = _checkout(store, body)
+    assert placed.status_code == 201
+    assert (_attempt(store, body).state, _attempt(store, body).attempt_no) == ("done", 3)
+    assert len(_charges(store, _oid(body))) == 1
+
+
 def test_unknown_sku_is_404_naming_the_line(store):
     items = [{"sku": "SKU-0001", "quantity": 1}, {"sku": "NOPE-1", "quantity": 1}]
     response = _checkout(store, _body(store, items=items))
