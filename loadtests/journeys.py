@@ -83,7 +83,7 @@ GIFT_FORM = re.compile(
     r'name="sku" value="([A-Z]+-[0-9]{4})">\s*'
     r'<input type="hidden" name="idempotency_key" value="([^"]+)">'
 )
-ORDER_PATH = re.compile(r"^/orders/([A-Za-z0-9_-]{1,64})$")
+ORDER_PATH = re.compile(r"/orders/([A-Za-z0-9_-]{1,64})")  # used with fullmatch
 
 
 def sign_in(visit: Visit, next_path: str) -> None:
@@ -107,7 +107,7 @@ def _product(visit: Visit, sku: str) -> None:
 def _confirmation(visit: Visit, placed: Page) -> None:
     """Follow the 303 after an order to its page and check that it is confirmed."""
     path = _path(placed.location)
-    if not ORDER_PATH.match(path):
+    if not ORDER_PATH.fullmatch(path):
         raise JourneyStop("failure", f"order placed but redirected to {placed.location!r}")
     visit.page("GET", path, "/orders/[id]", marker=CONFIRMED_MARK)
 

@@ -2,20 +2,35 @@
 
 Settings arrive as JSON in ``SHOPSIM_SETTINGS``. One gthread worker per service keeps
 prometheus-client in single-process mode, and its thread count is the service's capacity, so
-overload queues and times out the way it does in production.
+overload queues and times out the way it does in production. Requests gunicorn refuses itself,
+before the app sees them (a request line over ``limit_request_line``, oversized headers, a
+garbled request line), get the house JSON error too, not gunicorn's HTML page.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sys
 import threading
+from http import HTTPStatus
 from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from gunicorn import util
 from gunicorn.app.base import BaseApplication
+from gunicorn.http.errors import (
+    InvalidHeader,
+    InvalidHeaderName,
+    InvalidHTTPVersion,
+    InvalidRequestLine,
+    InvalidRequestMethod,
+    LimitRequestHeaders,
+    LimitRequestLine,
+)
+from gunicorn.workers.gthread import ThreadWorker
 
 from shopsim.app import OPERATOR_PORT_ENVIRON, OPERATOR_PREFIXES, create_app
 from shopsim.runner import die_with_parent
@@ -52,6 +67,48 @@ def serve_operator_paths(app: Any, host: str, port: int) -> WSGIServer:
     return server
 
 
+#: What gunicorn refuses before the app runs: (exceptions, status, error code, field).
+REFUSALS: tuple[tuple[tuple[type[Exception], ...], int, str, str], ...] = (
+    ((LimitRequestLine,), 414, "uri_too_long", "url"),
+    ((LimitRequestHeaders,), 431, "headers_too_large", "headers"),
+    ((InvalidRequestLine, InvalidRequestMethod, InvalidHTTPVersion), 400, "bad_request", "url"),
+    ((InvalidHeader, InvalidHeaderName), 400, "bad_request", "headers"),
+)
+
+
+def json_error_response(status: int, code: str, message: str, field: str) -> bytes:
+    """A whole HTTP/1.1 response carrying the house error body; the connection then closes."""
+    body = json.dumps({"error": {"code": code, "message": message, "field": field}}).encode()
+    head = (
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+        "Connection: close\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
+class JsonErrorWorker(ThreadWorker):  # type: ignore[misc]
+    """gunicorn's gthread worker, answering the requests gunicorn refuses in JSON."""
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        """A refusal in `REFUSALS` becomes a JSON error; anything else is gunicorn's to answer."""
+        refusal = next((r[1:] for r in REFUSALS if isinstance(exc, r[0])), None)
+        if refusal is None:
+            super().handle_error(req, client, addr, exc)
+            return
+        status, code, field = refusal
+        if isinstance(exc, LimitRequestLine):
+            message = f"the request line is longer than {self.cfg.limit_request_line} bytes"
+        else:
+            message = str(exc)
+        self.log.warning("refused a request from %s: %s", (addr or ("",))[0], exc)
+        try:
+            util.write_nonblock(client, json_error_response(status, code, message, field))
+        except OSError:
+            self.log.debug("could not send the refusal: the client is gone")
+
+
 class ServiceServer(BaseApplication):  # type: ignore[misc]
     """A gunicorn application serving one shopsim service."""
 
@@ -66,7 +123,7 @@ class ServiceServer(BaseApplication):  # type: ignore[misc]
         options: dict[str, Any] = {
             "bind": f"{bind}:{self.settings.port(self.service)}",
             "workers": 1,
-            "worker_class": "gthread",
+            "worker_class": JsonErrorWorker,  # gthread, with refusals in JSON
             "threads": self.settings.threads.get(self.service, 16),
             "graceful_timeout": 5,
             "timeout": 60,

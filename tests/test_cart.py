@@ -73,11 +73,12 @@ def test_add_unknown_sku_is_404_naming_sku_and_writes_nothing(store):
     assert operations(store, "add") == 0.0
 
 
-def test_add_beyond_99_per_line_is_422_and_keeps_the_line(store):
+def test_add_beyond_99_per_line_is_409_line_full_and_keeps_the_line(store):
     add(store, 1, "SKU-0001", 60)
     response = add(store, 1, "SKU-0001", 40)
-    assert response.status_code == 422
-    assert response.get_json()["error"]["field"] == "quantity"
+    assert response.status_code == 409
+    error = response.get_json()["error"]
+    assert (error["code"], error["field"], error["in_cart"]) == ("line_full", "quantity", 60)
     assert cart_of(store, 1)["items"] == [{"sku": "SKU-0001", "quantity": 60}]
     assert add(store, 1, "SKU-0001", 39).get_json()["items"][0]["quantity"] == 99
 

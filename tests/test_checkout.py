@@ -97,6 +97,12 @@ def _attempt(store, body):
         ).one()
 
 
+#: Row counts of checkout's tables when no request has left a trace.
+EMPTY = dict.fromkeys(
+    ["checkout_attempts", "checkout_orders", "checkout_order_items", "checkout_followups"], 0
+)
+
+
 def _rows(store) -> dict[str, int]:
     with store.ctx("checkout").db.read() as conn:
         return {
@@ -261,16 +267,50 @@ def test_out_of_stock_is_409_and_leaves_no_live_authorization(store):
     assert _stock(store, "SKU-0001")["reserved"] == 0
     labels = {"outcome": "out_of_stock"}
     assert store.metric("checkout", "shopsim_checkout_orders_total", labels) == 1
+    assert _rows(store) == EMPTY  # refused before anything was held: no trace, key unspent
 
 
-def test_empty_cart_is_409_cart_empty(store):
+def test_empty_cart_is_409_cart_empty_and_writes_nothing(store):
     response = _checkout(store, _body(store))
     assert response.status_code == 409
     err = response.get_json()["error"]
     assert (err["code"], err["field"]) == ("cart_empty", "items")
-    assert _rows(store)["checkout_orders"] == 0
+    assert _rows(store) == EMPTY
     given_none = _checkout(store, _body(store, "k2", items=[]))
     assert given_none.get_json()["error"]["code"] == "cart_empty"
+    assert _rows(store) == EMPTY
+
+
+def test_a_refused_key_is_not_spent(store):
+    """Refused for an empty cart, the same key places the order once the cart has something."""
+    body = _body(store)
+    assert _checkout(store, body).status_code == 409
+    _fill_cart(store, body["customer_id"], ("SKU-0001", 1))
+    again = _checkout(store, body)
+    assert again.status_code == 201
+    assert "Idempotent-Replayed" not in again.headers
+    assert _attempt(store, body).state == "done"
+
+
+def test_a_later_attempt_refused_goes_back_to_retryable(store):
+    """After a 503, a retry refused before holding anything keeps the key's history (attempt 2
+    stays used, so no downstream key is reused) and stores no answer; the next retry orders."""
+    body = _body(store)
+    customer_id = body["customer_id"]
+    _fill_cart(store, customer_id, ("SKU-0001", 1))
+    with store.transport("checkout", "payment", refusing()):
+        assert _checkout(store, body).status_code == 503
+    assert (_attempt(store, body).state, _attempt(store, body).attempt_no) == ("retryable", 1)
+    assert store.client("cart").delete(f"/carts/{customer_id}").status_code == 200
+    refused = _checkout(store, body)
+    assert refused.get_json()["error"]["code"] == "cart_empty"
+    attempt = _attempt(store, body)
+    assert (attempt.state, attempt.attempt_no, attempt.response_status) == ("retryable", 2, None)
+    _fill_cart(store, customer_id, ("SKU-0001", 1))
+    placed = _checkout(store, body)
+    assert placed.status_code == 201
+    assert (_attempt(store, body).state, _attempt(store, body).attempt_no) == ("done", 3)
+    assert len(_charges(store, _oid(body))) == 1
 
 
 def test_unknown_sku_is_404_naming_the_line(store):
@@ -279,6 +319,7 @@ def test_unknown_sku_is_404_naming_the_line(store):
     assert response.status_code == 404
     assert response.get_json()["error"]["field"] == "items[1].sku"
     assert _stock(store, "SKU-0001")["reserved"] == 0
+    assert _rows(store) == EMPTY
 
 
 def test_gift_buy_marks_registry_item_purchased(store):
@@ -296,16 +337,17 @@ def test_gift_buy_marks_registry_item_purchased(store):
     assert [m["recipient_customer_id"] for m in mail] == [reg.owner_customer_id]
 
 
-def test_gift_sku_not_on_registry_is_422_and_reserves_nothing(store):
+def test_gift_sku_not_on_registry_is_404_and_writes_nothing(store):
     reg = store.data.registries[0]
     other = next(p.sku for p in store.data.products if p.sku not in dict(reg.items))
     body = _body(store, items=[{"sku": other, "quantity": 1}], registry_id=reg.id)
     response = _checkout(store, body)
-    assert response.status_code == 422
+    assert response.status_code == 404
     err = response.get_json()["error"]
     assert (err["code"], err["field"]) == ("not_on_registry", "items[0].sku")
     assert _stock(store, other)["reserved"] == 0
-    assert _checkout(store, body).headers["Idempotent-Replayed"] == "true"
+    assert _rows(store) == EMPTY
+    assert "Idempotent-Replayed" not in _checkout(store, body).headers
 
 
 def test_unknown_registry_is_404(store):
@@ -314,6 +356,7 @@ def test_unknown_registry_is_404(store):
     assert response.status_code == 404
     assert response.get_json()["error"]["field"] == "registry_id"
     assert _authorizations(store, _oid(body)) == []
+    assert _rows(store) == EMPTY
 
 
 def test_payment_unreachable_is_503_then_retry_succeeds_once(any_store):

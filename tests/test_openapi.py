@@ -3,6 +3,7 @@ models as the views, a valid OpenAPI 3.1 document, and real responses that match
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -125,7 +126,7 @@ def test_every_operation_documents_house_errors(doc):
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
             codes = {int(c) for c in op["responses"]}
-            assert 405 in codes, (path, method)
+            assert {405, 414} <= codes, (path, method)
             if "requestBody" in op:
                 assert {400, 413, 422} <= codes, (path, method)
             if "{" in path:
@@ -181,3 +182,36 @@ def test_a_wrong_response_fails_its_schema(doc):
     """The check above can fail: a cart without its subtotal is not a Cart."""
     with pytest.raises(jsonschema.ValidationError):
         check(doc, "/api/customers/{customer_id}/cart", "get", 200, {"customer_id": 1, "items": []})
+
+
+NUMBERS = ["22", "22.0", "2.2e1", "99.0", "22.5", "1e2", "0.0", "-1.0", "true", '"22"', "null"]
+
+
+@pytest.mark.parametrize("quantity", NUMBERS)
+def test_document_and_server_agree_on_numbers(store, doc, quantity):
+    """JSON has one number type: whatever the document calls a valid quantity, the server takes
+    (22.0 is the integer 22), and whatever it refuses, the server answers with 422."""
+    raw = '{"sku": "SKU-0001", "quantity": ' + quantity + "}"
+    schema = {"$ref": REF.format(model="CartItemRequest")}
+    valid = jsonschema.Draft202012Validator(schema_of(doc, schema)).is_valid(json.loads(raw))
+    response = store.client("storefront").post(
+        "/api/customers/1/cart/items", data=raw, content_type="application/json"
+    )
+    assert response.status_code == (200 if valid else 422), response.get_json()
+    if valid:
+        assert response.get_json()["items"][0]["quantity"] == round(json.loads(raw)["quantity"])
+
+
+def test_a_valid_gift_of_a_sku_off_the_registry_is_a_documented_404(store, doc):
+    """A SKU-shaped value passes the schema, so the refusal is not a 422 but a documented 404."""
+    registry = store.data.registries[0]
+    other = next(p.sku for p in store.data.products if p.sku not in dict(registry.items))
+    body = {"customer_id": 1, "sku": other, "quantity": 1, "idempotency_key": "g"}
+    body["card_token"] = "tok_visa"
+    schema = {"$ref": REF.format(model="GiftRequest")}
+    jsonschema.Draft202012Validator(schema_of(doc, schema)).validate(body)
+    response = store.client("storefront").post(f"/api/registries/{registry.id}/gifts", json=body)
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_on_registry"
+    assert "404" in doc["paths"]["/api/registries/{registry_id}/gifts"]["post"]["responses"]
+    check(doc, "/api/registries/{registry_id}/gifts", "post", 404, response.get_json())

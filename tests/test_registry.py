@@ -155,7 +155,7 @@ def test_purchase_same_order_id_other_details_is_409(store):
     assert _written(store) == before
 
 
-def test_purchase_sku_not_on_registry_is_422(store):
+def test_purchase_sku_not_on_registry_is_404(store):
     reg = store.data.registries[0]
     other = next(p.sku for p in store.data.products if p.sku not in dict(reg.items))
     before = _written(store)
@@ -165,7 +165,7 @@ def test_purchase_sku_not_on_registry_is_422(store):
         "buyer_name": "Ada",
     }
     response = store.client("registry").post(f"/registries/{reg.id}/purchases", json=body)
-    assert response.status_code == 422
+    assert response.status_code == 404
     err = response.get_json()["error"]
     assert (err["code"], err["field"]) == ("not_on_registry", "items[1].sku")
     assert _written(store) == before

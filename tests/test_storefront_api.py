@@ -161,11 +161,13 @@ def test_set_quantity_and_remove_a_line(store):
     assert cart["subtotal_cents"] == 7 * product(store, "SKU-0001").price_cents
 
 
-def test_line_above_99_is_422_and_not_written(store):
+def test_line_above_99_is_409_line_full_and_not_written(store):
+    """A valid body the cart's contents refuse: a conflict (409), not a malformed request."""
     add(store, "SKU-0001", 90)
     before = everything(store)
     response = add(store, "SKU-0001", 10)
-    assert response.status_code == 422
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "line_full"
     assert response.get_json()["error"]["field"] == "quantity"
     assert everything(store) == before
 
@@ -224,10 +226,22 @@ def test_order_is_readable_by_id(store):
     assert response.get_json()["status"] == "confirmed"
 
 
-@pytest.mark.parametrize("order_id", ["ord_00000000000000000000", "bad%20id", "x" * 80])
+@pytest.mark.parametrize(
+    "order_id",
+    [
+        "ord_00000000000000000000",
+        "bad%20id",
+        "x" * 80,
+        "ord_x%0A",
+        "ord_x%0D%0A",
+        "%0A",
+        "ord_x%00",
+    ],
+)
 def test_unknown_order_is_404(store, order_id):
     response = store.client("storefront").get(f"/api/orders/{order_id}")
     assert response.status_code == 404
+    assert response.get_json()["error"]["field"] == "order_id"
 
 
 def test_declined_card_passes_through_as_402(store):
@@ -346,7 +360,7 @@ def test_gift_retry_with_the_same_key_orders_once(store):
         (9999, {}, 404, "registry_id"),
         (99999999999999, {}, 404, "registry_id"),
         (1, {"customer_id": 9999}, 404, "customer_id"),
-        (1, {"sku": "SKU-9999"}, 422, "sku"),
+        (1, {"sku": "SKU-9999"}, 404, "sku"),
     ],
 )
 def test_gift_refused_writes_nothing(store, registry_id, changes, status, field):

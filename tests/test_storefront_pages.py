@@ -147,11 +147,45 @@ def test_login_sets_the_cookie_and_returns_to_next(store):
     assert client.get_cookie("shopsim_customer").value == "4"
 
 
-def test_login_never_redirects_off_site(store):
-    response = store.client("storefront").post(
-        "/login", data={"customer_id": "4", "next": "//evil.example/"}
-    )
+OFF_SITE_OR_BROKEN = [
+    "//evil.example/",
+    "/\\evil.example",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r\n/evil.example",
+    " //evil.example",
+    "/ /evil.example",
+    "https://evil.example/",
+    "evil.example",
+    "/\nx",
+    "/\x00",
+    "/\u00e9",
+    pytest.param("/" + "x" * 3000, id="3001 characters"),
+]
+
+
+@pytest.mark.parametrize("next_path", OFF_SITE_OR_BROKEN)
+def test_login_never_redirects_off_site_or_breaks_the_header(store, next_path):
+    before = error_pages(store, "login")
+    client = store.client("storefront")
+    response = client.post("/login", data={"customer_id": "4", "next": next_path})
+    assert response.status_code == 303
     assert response.headers["Location"] == "/"
+    assert client.get_cookie("shopsim_customer").value == "4"
+    form = client.get("/login", query_string={"next": next_path})
+    assert form.status_code == 200
+    assert hidden(text(form), "next") == ["/"]
+    assert error_pages(store, "login") == before
+
+
+@pytest.mark.parametrize(
+    "next_path", ["/", "/cart", "/orders/ord_1", "/search?q=tea%20pot&offset=24", "/a/b/"]
+)
+def test_login_returns_to_any_path_on_the_site(store, next_path):
+    response = store.client("storefront").post(
+        "/login", data={"customer_id": "4", "next": next_path}
+    )
+    assert response.headers["Location"] == next_path
 
 
 @pytest.mark.parametrize(
@@ -461,7 +495,7 @@ def test_gift_via_form_shows_the_order(store):
     [
         ({"quantity": "0"}, 422, "Quantity must be"),
         ({"quantity": "lots"}, 422, "Quantity must be"),
-        ({"sku": "SKU-9999"}, 422, "not on this registry"),
+        ({"sku": "SKU-9999"}, 404, "not on this registry"),
         ({"card_token": "tok_decline"}, 402, "Your card was declined"),
     ],
 )

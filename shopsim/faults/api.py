@@ -28,7 +28,7 @@ from shopsim.context import ServiceContext, current
 from shopsim.errors import BadRequest, NotFound, ShopsimError, Unprocessable
 from shopsim.faults.spec import build_spec
 from shopsim.faults.table import FAULT_TYPES
-from shopsim.validation import Model, parse_body
+from shopsim.validation import Model, parse_body, read_json_object
 
 PREFIX = "/_chaos"
 TOKEN_HEADER = "X-Shopsim-Chaos-Token"
@@ -86,10 +86,7 @@ def list_faults():  # type: ignore[no-untyped-def]
 def add_fault():  # type: ignore[no-untyped-def]
     """Install a fault spec; 201 when it applies here, 200 with applied=false otherwise."""
     ctx = current()
-    raw = request.get_json(silent=True, force=True)  # curl -d sends no JSON content type
-    if raw is None:
-        parse_body(request, Model)  # raises the house 400 for malformed JSON / non-object
-    spec, params = build_spec(raw)
+    spec, params = build_spec(read_json_object(request))  # any content type: curl -d sends none
     fault = ctx.faults.add(spec, params)
     if fault is None:
         return jsonify({"service": ctx.service, "applied": False, "name": spec.name}), 200

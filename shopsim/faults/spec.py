@@ -29,7 +29,7 @@ from shopsim.validation import parse_model
 
 MAX_DURATION_S = 3600.0
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*")  # used with fullmatch
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 
@@ -61,7 +61,7 @@ def parse_duration(text: str | float | int) -> float:
         raise ValueError("a duration is a number of seconds or text like 60s, 5m")
     if isinstance(text, int | float):
         return float(text)
-    match = _DURATION.match(text)
+    match = _DURATION.fullmatch(text)
     if not match:
         raise ValueError(f"{text!r} is not a duration (examples: 60s, 5m, 500ms)")
     return float(match.group(1)) * _UNIT_S[match.group(2)]

@@ -25,7 +25,7 @@ from sqlalchemy import Column, Connection, Float, Integer, MetaData, String, Tab
 from sqlalchemy.exc import IntegrityError
 
 from shopsim.context import ServiceContext, current
-from shopsim.errors import Conflict, NotFound, Unprocessable
+from shopsim.errors import Conflict, NotFound
 from shopsim.validation import CustomerId, Model, Quantity, Sku, parse_body, parse_model
 
 MAX_LINES = 50
@@ -180,9 +180,11 @@ def add_item(customer_id: int):  # type: ignore[no-untyped-def]
             _insert_line(conn, customer_id, body.sku, body.quantity)
             return
         if held + body.quantity > MAX_LINE_QUANTITY:
-            raise Unprocessable(
+            # The request is well formed; what is already in the cart refuses it: a conflict.
+            raise Conflict(
                 f"a line holds at most {MAX_LINE_QUANTITY}; the cart already has {held}",
                 field="quantity",
+                code="line_full",
                 extra={"in_cart": held, "max_quantity": MAX_LINE_QUANTITY},
             )
         _update_line(conn, customer_id, body.sku, held + body.quantity)

@@ -4,6 +4,7 @@ States of an attempt row::
 
     (none) --claim--> running --final answer (201/402/404/409/422)--> done        (replayed)
                          |  \\--503, everything compensated-------> retryable  (next claim: n+1)
+                         |  \\--refused before holding anything---> (none); retryable if n > 1
                          \\----money or stock in an unknown state--> needs_recovery
     needs_recovery --recover(ctx) or the next claim resolves it--> done | retryable
     running, untouched for STALE_S (its process died) --recover(ctx)--> resolved the same way
@@ -13,6 +14,9 @@ States of an attempt row::
 - ``done``: ``response_status``/``response_body`` hold the final answer, replayed byte for byte to
   a retry with the same request hash. A different request under the key is always 409
   ``idempotency_key_reused``.
+- A refusal that came before any reservation or authorization (empty cart, unknown SKU, not on
+  the registry, out of stock) is not stored: a refused request writes nothing, as Stripe keeps
+  no result for a request that never started; a retry is simply a new request.
 - ``retryable``: the attempt answered 503 after undoing all it did; the next claim bumps
   ``attempt_no``, so the saga runs again with fresh downstream keys (``<order_id>-<n>-...``).
 - ``needs_recovery``: a capture or a compensation could not be confirmed either way (the order row
@@ -177,6 +181,22 @@ def stored_response(ctx: ServiceContext, claim: Claim) -> tuple[int, Any] | None
     if row.response_status is None:
         return None
     return row.response_status, json.loads(row.response_body)
+
+
+def withdraw(ctx: ServiceContext, claim: Claim) -> None:
+    """Give back an owned claim whose attempt was refused before it touched anything.
+
+    A first attempt's row is deleted, as if the request had never come; a later attempt's row
+    goes back to ``retryable`` (it keeps the number it used, so no downstream key is reused).
+    """
+    owned = _where(claim.customer_id, claim.key) & (attempts.c.state == RUNNING)
+    with ctx.db.write() as conn:
+        if claim.attempt_no == 1:
+            conn.execute(attempts.delete().where(owned))
+        else:
+            conn.execute(
+                attempts.update().where(owned).values(state=RETRYABLE, updated_at=time.time())
+            )
 
 
 def settle(

@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import select
 
 from shopsim.context import ServiceContext
-from shopsim.errors import Conflict, NotFound, ShopsimError, Unavailable, Unprocessable
+from shopsim.errors import Conflict, NotFound, ShopsimError, Unavailable
 from shopsim.services.checkout import attempts, compensation, completion, unkeyed
 from shopsim.services.checkout.attempts import DONE, NEEDS_RECOVERY, RETRYABLE, Claim
 from shopsim.services.checkout.instruments import Instruments
@@ -143,7 +143,7 @@ class Saga:
             wanted = {item["sku"] for item in found["items"]}
             for i, line in enumerate(lines):
                 if line["sku"] not in wanted:
-                    raise Unprocessable(
+                    raise NotFound(
                         f"{line['sku']} is not on registry {req.registry_id}",
                         field=f"items[{i}].sku",
                         code="not_on_registry",
@@ -254,6 +254,12 @@ class Saga:
         if self.captured or self.capture_unknown:
             compensation.park(self, exc)
         final = (err.status, err.body()) if err and err.status in FINAL_STATUSES else None
+        touched = self.reservation_id or self.authorization_id or self.captured
+        if final and not touched and not self.capture_unknown:
+            # Refused before anything was held or charged (empty cart, unknown SKU, not on the
+            # registry, out of stock): the request leaves no trace and the key stays unspent.
+            attempts.withdraw(self.ctx, self.claim)
+            return final
         reason = f"{err.code}: {err.message}" if err else f"internal: {type(exc).__name__}"
         clean = True
         if self.reservation_id or self.authorization_id:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from shopsim.context import ServiceContext
-from shopsim.errors import Conflict, Unprocessable
+from shopsim.errors import Conflict, NotFound
 from shopsim.services.registry.tables import find_registry, items, purchases
 
 
@@ -49,7 +49,7 @@ def record_purchase(
         }
         for i, line in enumerate(lines):
             if line["sku"] not in wanted:
-                raise Unprocessable(
+                raise NotFound(
                     f"{line['sku']} is not on registry {registry_id}",
                     field=f"items[{i}].sku",
                     code="not_on_registry",

@@ -57,6 +57,7 @@ MESSAGES = {
     "insufficient_funds": "Your card has insufficient funds. Please try another card.",
     "cart_empty": "Your cart is empty.",
     "cart_full": "Your cart is full: remove something before adding more.",
+    "line_full": "Your cart can hold at most 99 of one product.",
     "not_on_registry": "That item is not on this registry.",
     "idempotency_key_reused": "This form was already used for another order. Please try again.",
     "idempotency_key_in_use": "Your order is still being placed. Please wait a moment.",

@@ -116,21 +116,30 @@ class Error(BaseModel):
 ERRORS = {
     400: "Malformed JSON or a body that is not an object (code malformed_json).",
     402: "The card was declined (card_declined, insufficient_funds).",
-    404: "Unknown customer, product, order or registry; `field` names it.",
+    404: (
+        "Unknown customer, product, order or registry, or a gift of a SKU its registry does not"
+        " list (not_on_registry); `field` names it."
+    ),
     405: "Method not allowed.",
-    409: "State conflict: insufficient_stock, cart_empty, idempotency_key_reused, ...",
+    409: (
+        "State conflict: insufficient_stock, cart_empty, cart_full, line_full,"
+        " idempotency_key_reused, ..."
+    ),
     413: "Request body too large.",
+    414: "Request line (path and query string) too long; refused before the route is known.",
     422: "A missing, unknown, mistyped or out-of-range field; `field` names it.",
     503: "A dependency failed (dependency_failed, with an `incident` reference) or overloaded.",
 }
 BODY_ERRORS = (400, 413, 422)
+ANY_REQUEST_ERRORS = (405, 414)  # any path can be sent with another method, or too long
 
 #: Path parameters by name: the same checks the views apply.
 PATH_PARAMS: dict[str, dict[str, Any]] = {
     "customer_id": TypeAdapter(CustomerId).json_schema(),
     "registry_id": TypeAdapter(CustomerId).json_schema(),  # the same id range
     "sku": TypeAdapter(Sku).json_schema(),
-    "order_id": {"type": "string", "pattern": shop.ORDER_ID.pattern},
+    # JSON Schema patterns search; anchored, "$" means the very end in its (ECMA) dialect.
+    "order_id": {"type": "string", "pattern": f"^(?:{shop.ORDER_ID.pattern})$"},
 }
 
 
@@ -208,7 +217,7 @@ def _responses(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {
         str(status): {"description": "OK", "content": {"application/json": {"schema": content}}}
     }
-    codes = sorted({*op.errors, *(BODY_ERRORS if op.body else ()), 405})
+    codes = sorted({*op.errors, *(BODY_ERRORS if op.body else ()), *ANY_REQUEST_ERRORS})
     for code in codes:
         out[str(code)] = {"$ref": f"#/components/responses/E{code}"}
     return out
@@ -245,7 +254,10 @@ def build_document() -> dict[str, Any]:
         "info": {
             "title": "shopsim storefront",
             "version": "0.1.0",
-            "description": "The storefront's JSON API. Money is integer cents.",
+            "description": (
+                "The storefront's JSON API. Money is integer cents. Numbers are read as JSON"
+                " Schema reads them: an integer field takes 22.0 as 22 and refuses 22.5."
+            ),
         },
         "paths": paths,
         "components": {"schemas": schemas, "responses": responses},
