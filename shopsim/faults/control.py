@@ -14,7 +14,8 @@ from typing import Any
 
 import httpx
 
-from shopsim.faults.api import PREFIX, TOKEN_HEADER, is_loopback
+from shopsim.faults.api import PREFIX
+from shopsim.faults.guard import TOKEN_HEADER, is_loopback_name
 from shopsim.faults.spec import build_spec
 from shopsim.settings import CHAOS_TOKEN_ENV, SERVICE_NAMES, Settings
 
@@ -33,7 +34,7 @@ class ChaosClient:
     """Talks to the chaos API of every service of one store."""
 
     def __init__(self, settings: Settings, *, token: str | None = None, timeout_s: float = 5.0):
-        if not (is_loopback(settings.host) or settings.host == "localhost"):
+        if not is_loopback_name(settings.host):
             raise ChaosError(f"refusing to send faults to {settings.host}: loopback only")
         self.settings = settings
         token = token if token is not None else os.environ.get(CHAOS_TOKEN_ENV)
@@ -102,7 +103,7 @@ class ChaosClient:
         out: dict[str, int | str] = {}
         for service in SERVICE_NAMES:
             try:
-                response = self._send("POST", service, "/reset")
+                response = self._send("POST", service, "/reset", json={})
                 ok = response.status_code == 200
                 out[service] = response.json()["removed"] if ok else _message(response)
             except ChaosError as exc:

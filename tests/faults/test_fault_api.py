@@ -107,11 +107,17 @@ def test_body_that_is_not_a_json_object_is_400(chaos):
     assert _listed(chaos) == {}
 
 
-def test_spec_sent_without_a_json_content_type_is_still_read(chaos):
-    response = chaos.client("payment").post(
-        "/_chaos/faults", data=json.dumps(GOOD), environ_base=LOOPBACK
-    )
-    assert response.status_code == 201, response.get_json()
+def test_spec_sent_without_a_json_content_type_is_415_and_applies_nothing(chaos):
+    for content_type in (None, "text/plain", "application/x-www-form-urlencoded"):
+        response = chaos.client("payment").post(
+            "/_chaos/faults",
+            data=json.dumps(GOOD),
+            content_type=content_type,
+            environ_base=LOOPBACK,
+        )
+        assert response.status_code == 415, content_type
+        assert response.get_json()["error"]["field"] == "Content-Type"
+    assert _listed(chaos) == {}
 
 
 def test_spec_that_does_not_apply_here_is_200_not_applied(chaos):
@@ -166,7 +172,8 @@ def test_reset_removes_every_fault_and_every_gauge(chaos):
     assert sorted(listed) == ["checkout", "payment"]
     assert _gauge(chaos, "checkout", "latency", "payment") == 1
     removed = {
-        n: r.get_json()["removed"] for n, r in _everywhere(chaos, "POST", "/_chaos/reset").items()
+        n: r.get_json()["removed"]
+        for n, r in _everywhere(chaos, "POST", "/_chaos/reset", json={}).items()
     }
     assert removed["payment"] == 2 and removed["checkout"] == 1 and removed["catalog"] == 0
     assert _listed(chaos) == {}
@@ -235,7 +242,7 @@ CALLS = [
     ("GET", "/_chaos/faults", None),
     ("POST", "/_chaos/faults", GOOD),
     ("DELETE", "/_chaos/faults/anything", None),
-    ("POST", "/_chaos/reset", None),
+    ("POST", "/_chaos/reset", {}),
     ("GET", "/_chaos/types", None),
     ("GET", "/_chaos/resilience", None),
     ("PUT", "/_chaos/resilience", {"dependencies": {}}),
