@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import BaseModel
 
 from shopsim.errors import Conflict
+from shopsim.faults import budget
 from shopsim.faults.base import Action, FaultType
 from shopsim.faults.spec import FaultSpec
 from shopsim.faults.table import FAULT_TYPES
@@ -103,6 +104,9 @@ class Faults:
         with self._lock:
             if spec.name in self._faults:
                 raise Conflict(f"a fault named {spec.name!r} is active", field="name")
+            budget.check(
+                self.service, (f.kind.takes() for f in self._faults.values()), kind.takes()
+            )
             self._faults[spec.name] = fault
         if kind.ambient:
             try:
