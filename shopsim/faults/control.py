@@ -99,7 +99,9 @@ class ChaosClient:
         return removed
 
     def reset(self) -> dict[str, int | str]:
-        """Remove every fault from every service that answers; says which did not."""
+        """Remove every fault and undo every resilience change on every service that answers.
+
+        Returns, per service, how many faults it removed, or why it did not answer."""
         out: dict[str, int | str] = {}
         for service in SERVICE_NAMES:
             try:
@@ -127,9 +129,12 @@ class ChaosClient:
             raise ChaosError(f"{service}: {_message(response)}")
         return response.json()  # type: ignore[no-any-return]
 
-    def set_resilience(self, service: str, patch: dict[str, Any]) -> dict[str, Any]:
-        """Change one service's live resilience settings."""
-        response = self._send("PUT", service, "/resilience", json=patch)
+    def set_resilience(
+        self, service: str, patch: dict[str, Any], duration_s: float | None = None
+    ) -> dict[str, Any]:
+        """Change one service's live resilience settings, for `duration_s` or until reset."""
+        body = patch if duration_s is None else patch | {"duration_s": duration_s}
+        response = self._send("PUT", service, "/resilience", json=body)
         if response.status_code != 200:
             raise ChaosError(f"{service} refused the change: {_message(response)}")
         return response.json()  # type: ignore[no-any-return]
