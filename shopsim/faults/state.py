@@ -40,6 +40,17 @@ class ActiveFault:
     rng: random.Random
     injections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    ended: threading.Event = field(default_factory=threading.Event)  # removed, reset or expired
+
+    def hold(self, seconds: float) -> bool:
+        """Hold the calling request up to `seconds`; True if the fault was in force throughout.
+
+        Removal, reset and expiry end the hold at once: a request held by a fault that is gone
+        goes on as if it had never been held."""
+        left = self.expires_at - time.monotonic()
+        if self.ended.wait(max(0.0, min(seconds, left))):
+            return False
+        return seconds < left
 
     def describe(self, now: float) -> dict[str, Any]:
         """The fault as listed by the chaos API."""
@@ -216,6 +227,7 @@ class Faults:
         self._injections.labels(fault_type).inc()
 
     def _ended(self, fault: ActiveFault) -> None:
+        fault.ended.set()  # lets go of the requests it holds
         if fault.kind.ambient:
             fault.kind.stop()
         self._refresh_gauge(fault.spec)
