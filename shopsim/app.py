@@ -71,13 +71,14 @@ def create_app(
         observe_wait=metrics.db_pool_wait.observe,
         faults=faults,  # db_slow delays statements
     )
+    admission = AdmissionControl(settings.max_in_flight(service))
     ctx = ServiceContext(
         service=service,
         settings=settings,
         db=db,
         metrics=metrics,
-        admission=AdmissionControl(settings.max_in_flight(service)),
-        policies=LivePolicies(service, settings),
+        admission=admission,
+        policies=LivePolicies(service, settings, admission),
         rng=random.Random(f"{settings.seed}:{service}"),
         faults=faults,
     )
@@ -102,7 +103,7 @@ def create_app(
     _init_operator_routes(app, ctx)
     db.create_all()
     spec.init_app(app, ctx)
-    ctx.every(0.5, "fault-expiry", ctx.faults.purge)
+    ctx.every(0.5, "expiry", ctx.expire)  # faults and timed resilience changes
     metrics.precreate(
         (
             (rule.rule, m)

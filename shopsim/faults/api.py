@@ -3,74 +3,47 @@
     GET    /_chaos/faults            faults active in this service
     POST   /_chaos/faults            install a spec (kept only if it applies to this service)
     DELETE /_chaos/faults/<name>     remove one
-    POST   /_chaos/reset             remove every fault
+    POST   /_chaos/reset             remove every fault and put the default resilience back
     GET    /_chaos/types             the fault types and their parameters
     GET    /_chaos/resilience        live dependency policies and the admission limit
-    PUT    /_chaos/resilience        change them while the service runs
+    PUT    /_chaos/resilience        change them while the service runs (for a while, or not)
 
-It answers only callers on loopback unless a token is configured; with a token every call must
-carry it in ``X-Shopsim-Chaos-Token`` (compared in constant time), or gets 403. A service bound
-to a non-loopback address without a token refuses every chaos call and says why.
+Who may call it is decided in guard.py: loopback callers asking for a loopback Host, or any
+caller with the token when one is configured; never another site's web page; bodies as JSON.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hmac
-import ipaddress
 import time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from flask import Blueprint, Flask, jsonify, request
 from pydantic import Field
 
 from shopsim.context import ServiceContext, current
-from shopsim.errors import BadRequest, NotFound, ShopsimError, Unprocessable
-from shopsim.faults.spec import build_spec
+from shopsim.errors import BadRequest, NotFound, Unprocessable
+from shopsim.faults import guard
+from shopsim.faults.guard import (  # re-exported: the chaos API's public names
+    TOKEN_HEADER,
+    Forbidden,
+    chaos_disabled_reason,
+    is_loopback,
+)
+from shopsim.faults.spec import MAX_DURATION_S, build_spec, parse_duration
 from shopsim.faults.table import FAULT_TYPES
 from shopsim.validation import Model, parse_body, read_json_object
 
+__all__ = ["PREFIX", "TOKEN_HEADER", "Forbidden", "chaos_disabled_reason", "is_loopback"]
+
 PREFIX = "/_chaos"
-TOKEN_HEADER = "X-Shopsim-Chaos-Token"
 
 bp = Blueprint("chaos", __name__, url_prefix=PREFIX)
 
 
-class Forbidden(ShopsimError):
-    status = 403
-    code = "forbidden"
-
-
-def is_loopback(address: str | None) -> bool:
-    """True for 127.0.0.0/8 and ::1 (and IPv4-mapped loopback)."""
-    try:
-        ip = ipaddress.ip_address((address or "").split("%")[0])
-    except ValueError:
-        return False
-    mapped = getattr(ip, "ipv4_mapped", None)
-    return bool(ip.is_loopback or (mapped is not None and mapped.is_loopback))
-
-
-def chaos_disabled_reason(host: str, token: str | None) -> str | None:
-    """Why the chaos API must stay shut for a service bound to `host`, or None."""
-    if token or is_loopback(host) or host == "localhost":
-        return None
-    return f"chaos API disabled: bound to {host} (not loopback) and no chaos token configured"
-
-
 @bp.before_request
 def _guard() -> None:
-    ctx = current()
-    reason = chaos_disabled_reason(ctx.settings.host, ctx.settings.chaos_token)
-    if reason:
-        raise Forbidden(reason)
-    token = ctx.settings.chaos_token
-    if token:
-        given = request.headers.get(TOKEN_HEADER, "")
-        if not hmac.compare_digest(given.encode(), token.encode()):
-            raise Forbidden(f"a valid {TOKEN_HEADER} header is required", field=TOKEN_HEADER)
-    elif not is_loopback(request.remote_addr):
-        raise Forbidden("the chaos API answers only on loopback unless a token is configured")
+    guard.check(request, current().settings)
 
 
 @bp.get("/faults")
@@ -86,7 +59,7 @@ def list_faults():  # type: ignore[no-untyped-def]
 def add_fault():  # type: ignore[no-untyped-def]
     """Install a fault spec; 201 when it applies here, 200 with applied=false otherwise."""
     ctx = current()
-    spec, params = build_spec(read_json_object(request))  # any content type: curl -d sends none
+    spec, params = build_spec(read_json_object(request))  # the guard has required JSON
     fault = ctx.faults.add(spec, params)
     if fault is None:
         return jsonify({"service": ctx.service, "applied": False, "name": spec.name}), 200
@@ -105,9 +78,11 @@ def remove_fault(name: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/reset")
 def reset():  # type: ignore[no-untyped-def]
-    """Remove every fault."""
+    """Remove every fault and undo every resilience change."""
     ctx = current()
-    return jsonify({"service": ctx.service, "removed": ctx.faults.reset()})
+    removed = ctx.faults.reset()
+    restored = ctx.policies.reset()
+    return jsonify({"service": ctx.service, "removed": removed, "resilience_restored": restored})
 
 
 @bp.get("/types")
@@ -153,11 +128,38 @@ class ResiliencePatch(Model):
     admission_max_in_flight: Annotated[int, Field(ge=0, le=100_000)] | None = None
 
 
-def _resilience(ctx: ServiceContext) -> dict[str, object]:
+class ResilienceChange(ResiliencePatch):
+    """A patch for a while: `duration_s` (or `duration`, text like 90s) as a fault's, or until
+    reset when neither is given."""
+
+    duration_s: Annotated[float, Field(gt=0, le=MAX_DURATION_S, allow_inf_nan=False)] | None = None
+    duration: Annotated[str, Field(max_length=40)] | None = None
+
+    def seconds(self) -> float | None:
+        """How long the change lasts (None: until reset); Unprocessable naming the field."""
+        if self.duration is None:
+            return self.duration_s
+        if self.duration_s is not None:
+            raise Unprocessable("give duration or duration_s, not both", field="duration")
+        try:
+            seconds = parse_duration(self.duration)
+        except (ValueError, OverflowError) as exc:
+            raise Unprocessable(f"duration: {exc}", field="duration") from None
+        if not 0 < seconds <= MAX_DURATION_S:
+            limit = f"{MAX_DURATION_S:.0f}s"
+            raise Unprocessable(
+                f"duration must be more than 0 and at most {limit}", field="duration"
+            )
+        return seconds
+
+
+def _resilience(ctx: ServiceContext) -> dict[str, Any]:
     return {
         "service": ctx.service,
         "dependencies": {k: dataclasses.asdict(v) for k, v in ctx.policies.all().items()},
         "admission_max_in_flight": ctx.admission.limit,
+        "defaults": ctx.policies.is_default(),
+        "expiring": ctx.policies.expiring(),
     }
 
 
@@ -172,11 +174,12 @@ def put_resilience():  # type: ignore[no-untyped-def]
     """Change dependency policies and the admission limit; all or nothing."""
     ctx = current()
     try:
-        patch = parse_body(request, ResiliencePatch)
+        change = parse_body(request, ResilienceChange)
+        seconds = change.seconds()
     except Unprocessable as err:
         raise BadRequest(err.message, field=err.field, code="invalid_resilience") from None
     known = ctx.policies.all()
-    for dep in patch.dependencies:
+    for dep in change.dependencies:
         if dep not in known:
             deps = ", ".join(known) or "none"
             raise BadRequest(
@@ -184,11 +187,11 @@ def put_resilience():  # type: ignore[no-untyped-def]
                 field=f"dependencies.{dep}",
                 code="invalid_resilience",
             )
-    for dep, change in patch.dependencies.items():
-        updates = change.model_dump(exclude_none=True)
-        ctx.policies.set(dep, dataclasses.replace(known[dep], **updates))
-    if patch.admission_max_in_flight is not None:
-        ctx.admission.limit = patch.admission_max_in_flight
+    ctx.policies.change(
+        {dep: patch.model_dump(exclude_none=True) for dep, patch in change.dependencies.items()},
+        change.admission_max_in_flight,
+        seconds,
+    )
     return jsonify(_resilience(ctx))
 
 

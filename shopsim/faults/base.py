@@ -13,6 +13,7 @@ for logic faults, which ask `Faults.firing(kind)`.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -96,6 +97,10 @@ class FaultType:
 
     def __init__(self, params: BaseModel) -> None:
         self.params = params
+
+    def takes(self) -> Mapping[str, float]:
+        """What this fault takes from its service's budgets (budget.py), e.g. memory_mb."""
+        return {}
 
     def decide(self, rng: random.Random, now: float) -> Action | None:
         """What happens to a request this fault fired on (pure: params, rng and now only)."""

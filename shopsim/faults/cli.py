@@ -97,7 +97,10 @@ def add_parser(sub: argparse._SubParsersAction, port_base: Callable[..., None]) 
     add.add_argument("--route", help="inbound only: glob over route templates (default *)")
     port_base(add)
 
-    for name, text in (("ls", "list active faults"), ("reset", "remove every fault")):
+    for name, text in (
+        ("ls", "list active faults"),
+        ("reset", "remove every fault, restore resilience"),
+    ):
         port_base(actions.add_parser(name, help=text))
     rm = actions.add_parser("rm", help="remove a fault by name")
     rm.add_argument("name", type=_fault_name)
@@ -147,7 +150,9 @@ def _run(chaos: ChaosClient, args: argparse.Namespace) -> int:
     elif args.fault_command == "reset":
         results = chaos.reset()
         failed = {s: r for s, r in results.items() if isinstance(r, str)}
-        print(f"removed {sum(r for r in results.values() if isinstance(r, int))} fault(s)")
+        removed = sum(r for r in results.values() if isinstance(r, int))
+        where = " where the store answered" if failed else ""
+        print(f"removed {removed} fault(s); resilience settings back to their defaults{where}")
         for service, reason in failed.items():
             print(f"  {service}: {reason}", file=sys.stderr)
         return 1 if failed else 0

@@ -14,7 +14,8 @@ from typing import Any
 
 import httpx
 
-from shopsim.faults.api import PREFIX, TOKEN_HEADER, is_loopback
+from shopsim.faults.api import PREFIX
+from shopsim.faults.guard import TOKEN_HEADER, is_loopback_name
 from shopsim.faults.spec import build_spec
 from shopsim.settings import CHAOS_TOKEN_ENV, SERVICE_NAMES, Settings
 
@@ -33,7 +34,7 @@ class ChaosClient:
     """Talks to the chaos API of every service of one store."""
 
     def __init__(self, settings: Settings, *, token: str | None = None, timeout_s: float = 5.0):
-        if not (is_loopback(settings.host) or settings.host == "localhost"):
+        if not is_loopback_name(settings.host):
             raise ChaosError(f"refusing to send faults to {settings.host}: loopback only")
         self.settings = settings
         token = token if token is not None else os.environ.get(CHAOS_TOKEN_ENV)
@@ -98,11 +99,13 @@ class ChaosClient:
         return removed
 
     def reset(self) -> dict[str, int | str]:
-        """Remove every fault from every service that answers; says which did not."""
+        """Remove every fault and undo every resilience change on every service that answers.
+
+        Returns, per service, how many faults it removed, or why it did not answer."""
         out: dict[str, int | str] = {}
         for service in SERVICE_NAMES:
             try:
-                response = self._send("POST", service, "/reset")
+                response = self._send("POST", service, "/reset", json={})
                 ok = response.status_code == 200
                 out[service] = response.json()["removed"] if ok else _message(response)
             except ChaosError as exc:
@@ -126,9 +129,12 @@ class ChaosClient:
             raise ChaosError(f"{service}: {_message(response)}")
         return response.json()  # type: ignore[no-any-return]
 
-    def set_resilience(self, service: str, patch: dict[str, Any]) -> dict[str, Any]:
-        """Change one service's live resilience settings."""
-        response = self._send("PUT", service, "/resilience", json=patch)
+    def set_resilience(
+        self, service: str, patch: dict[str, Any], duration_s: float | None = None
+    ) -> dict[str, Any]:
+        """Change one service's live resilience settings, for `duration_s` or until reset."""
+        body = patch if duration_s is None else patch | {"duration_s": duration_s}
+        response = self._send("PUT", service, "/resilience", json=body)
         if response.status_code != 200:
             raise ChaosError(f"{service} refused the change: {_message(response)}")
         return response.json()  # type: ignore[no-any-return]

@@ -8,13 +8,15 @@ none, a drop becomes a response cut short, which a client sees the same way.
 The target's own metrics record a request dropped unanswered (hang, outage) with status 444,
 nginx's "closed without response", and a reset with the status it had answered: the work was
 done, only the answer was lost.
+
+A held request (latency, hang) waits on its fault, not on a clock alone: removing the fault,
+a reset or its expiry lets it go at once, and it is then served as usual.
 """
 
 from __future__ import annotations
 
 import socket
 import struct
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -64,16 +66,16 @@ def init_app(app: Flask, faults: Faults, operator_prefixes: tuple[str, ...]) -> 
             if action is None:
                 continue
             if isinstance(action, Delay):
-                time.sleep(action.seconds)
+                fault.hold(action.seconds)
             elif isinstance(action, Respond):
                 response = jsonify(action.body)
                 response.status_code = action.status
                 response.headers.update(action.headers)
                 return response
             elif isinstance(action, Hang):
-                time.sleep(action.seconds)
-                _abort_socket(request.environ)
-                return _dropped(DROPPED)
+                if fault.hold(action.seconds):  # else the fault ended: serve it after all
+                    _abort_socket(request.environ)
+                    return _dropped(DROPPED)
             elif isinstance(action, Refuse):
                 _abort_socket(request.environ)
                 return _dropped(DROPPED)

@@ -4,14 +4,14 @@ It wraps the transport a `Dependency` sends through, so a fault aimed at a depen
 exactly where a real one would: as latency, errors or connection failures in the caller's
 client, its retries and its dependency metrics.
 
+A held call (latency, hang) waits on its fault: removal, reset or expiry lets it go on at once.
+
 It also treats a body that ends before its Content-Length as a dropped connection, as httpx's
 HTTP/1.1 parser does on a socket: in-process (WSGI) transports do not check, and without this an
 inbound hang, outage or reset on the target would reach the caller as a 200 with half a body.
 """
 
 from __future__ import annotations
-
-import time
 
 import httpx
 
@@ -36,18 +36,20 @@ class FaultTransport(httpx.BaseTransport):
                 if action is None:
                     continue
                 if isinstance(action, Delay):
-                    time.sleep(action.seconds)
+                    fault.hold(action.seconds)
                 elif isinstance(action, Respond):
                     return httpx.Response(
                         action.status, json=action.body, headers=action.headers, request=request
                     )
-                elif isinstance(action, Hang):
+                elif isinstance(action, Hang):  # a hold cut short by the fault's end goes on
                     read_timeout = (request.extensions.get("timeout") or {}).get("read")
                     if read_timeout is not None and read_timeout <= action.seconds:
-                        time.sleep(read_timeout)
-                        raise httpx.ReadTimeout("fault: no answer in time", request=request)
-                    time.sleep(action.seconds)
-                    raise httpx.RemoteProtocolError("fault: dropped unanswered", request=request)
+                        if fault.hold(read_timeout):
+                            raise httpx.ReadTimeout("fault: no answer in time", request=request)
+                    elif fault.hold(action.seconds):
+                        raise httpx.RemoteProtocolError(
+                            "fault: dropped unanswered", request=request
+                        )
                 elif isinstance(action, Refuse):
                     raise httpx.ConnectError("fault: connection refused", request=request)
                 elif isinstance(action, Reset):

@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import BaseModel
 
 from shopsim.errors import Conflict
+from shopsim.faults import budget
 from shopsim.faults.base import Action, FaultType
 from shopsim.faults.spec import FaultSpec
 from shopsim.faults.table import FAULT_TYPES
@@ -39,6 +40,17 @@ class ActiveFault:
     rng: random.Random
     injections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    ended: threading.Event = field(default_factory=threading.Event)  # removed, reset or expired
+
+    def hold(self, seconds: float) -> bool:
+        """Hold the calling request up to `seconds`; True if the fault was in force throughout.
+
+        Removal, reset and expiry end the hold at once: a request held by a fault that is gone
+        goes on as if it had never been held."""
+        left = self.expires_at - time.monotonic()
+        if self.ended.wait(max(0.0, min(seconds, left))):
+            return False
+        return seconds < left
 
     def describe(self, now: float) -> dict[str, Any]:
         """The fault as listed by the chaos API."""
@@ -103,6 +115,9 @@ class Faults:
         with self._lock:
             if spec.name in self._faults:
                 raise Conflict(f"a fault named {spec.name!r} is active", field="name")
+            budget.check(
+                self.service, (f.kind.takes() for f in self._faults.values()), kind.takes()
+            )
             self._faults[spec.name] = fault
         if kind.ambient:
             try:
@@ -212,6 +227,7 @@ class Faults:
         self._injections.labels(fault_type).inc()
 
     def _ended(self, fault: ActiveFault) -> None:
+        fault.ended.set()  # lets go of the requests it holds
         if fault.kind.ambient:
             fault.kind.stop()
         self._refresh_gauge(fault.spec)

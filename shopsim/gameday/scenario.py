@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, WithJsonSchema, model_validator
 
 from shopsim.errors import ShopsimError
+from shopsim.faults import budget
 from shopsim.faults.api import ResiliencePatch
 from shopsim.faults.spec import NAME_PATTERN, build_spec
 from shopsim.faults.table import FAULT_TYPES
@@ -249,6 +250,8 @@ class Scenario(Base):
                     clash = f"under the same name {name!r}; give one of them another name"
                     raise problem(f"is active at the same time as faults[{j}] {clash}", "faults", i)
             names.append((name, fault))
+        if over := budget.first_over([(f.at_s, f.end_s, f.spec()) for f in self.faults]):
+            raise problem(over[1], "faults", over[0])  # the chaos API would refuse it mid-run
         for i, change in enumerate(self.resilience.changes):
             if change.at_s > self.duration_s:
                 at = fmt_s(change.at_s)

@@ -3,11 +3,17 @@ in-process store, and the binomial bound the observed firing rate must fall with
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.serving import make_server
 
 from shopsim.services.payment.tables import authorizations as auth_table
 
@@ -55,9 +61,54 @@ def authorizations(store: Any) -> int:
 
 
 def reset_faults(store: Any) -> None:
-    """Remove every fault from every service."""
+    """Remove every fault from every service (and undo resilience changes)."""
     for service in store.apps:
-        store.client(service).post("/_chaos/reset", environ_base=LOOPBACK)
+        response = store.client(service).post("/_chaos/reset", json={}, environ_base=LOOPBACK)
+        assert response.status_code == 200, response.get_json()
+
+
+def expire(store: Any, name: str) -> None:
+    """Bring fault `name`'s end forward to now wherever it is active, as if its duration were up.
+
+    Expiry tests use it instead of sleeping past a short duration: a short fault can end
+    before a slow machine has shown its effect, a long one that is expired on cue cannot. The
+    service still does the rest itself (purge, gauges, stopping threads, letting holds go).
+    Tests in test_fault_api.py let real time run out too."""
+    now = time.monotonic()
+    found = False
+    for service in store.apps:
+        for fault in store.ctx(service).faults.active():
+            if fault.spec.name == name:
+                fault.expires_at, found = now, True
+    assert found, f"no active fault named {name!r}"
+
+
+def wait_for(condition: Callable[[], Any], timeout_s: float = 30.0, what: str = "") -> Any:
+    """Poll `condition` until it is true and return its value; fail after a generous deadline.
+
+    The deadline only ends a test that would otherwise wait forever: a busy machine makes the
+    wait longer, never the test red."""
+    deadline = time.monotonic() + timeout_s
+    while not (value := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout_s:g}s: {what or condition}")
+        time.sleep(0.01)
+    return value
+
+
+@contextmanager
+def served(app: Any) -> Iterator[str]:
+    """`app` served over real HTTP on a free loopback port, from a thread; yields its URL."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="test-http", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 def binomial_bounds(n: int, p: float, z: float = 4.5) -> tuple[float, float]:

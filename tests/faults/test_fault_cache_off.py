@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from sqlalchemy import event
 
 from shopsim.settings import Settings
-from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds
+from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds, expire
 
 INJECTIONS = "shopsim_fault_injections_total"
 SKU = "SKU-0005"
@@ -113,10 +111,10 @@ def test_cache_off_removal_brings_hits_back(chaos):
 
 def test_cache_off_expiry_brings_hits_back(chaos):
     _read(chaos, 1)
-    _off(chaos, duration_s=0.2)
+    fault = _off(chaos)
     _read(chaos, 3)
     assert _lookups(chaos, "bypass") == 3
-    time.sleep(0.3)
+    expire(chaos, fault["name"])
     _read(chaos, 10)
     assert _lookups(chaos, "hit") == 10
     assert _lookups(chaos, "bypass") == 3

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -13,7 +12,7 @@ from sqlalchemy import event
 
 from shopsim.faults.types.db_slow import DbSlow, DbSlowParams
 from shopsim.settings import Settings
-from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds
+from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds, expire
 
 INJECTIONS = "shopsim_fault_injections_total"
 SEARCH = "/products?q=nothing-matches-this"  # not cached: one query per request
@@ -47,32 +46,38 @@ def _statements(store, service: str = "catalog") -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", count)
 
 
-def _timed(client, path: str) -> float:
-    started = time.perf_counter()
-    assert client.get(path).status_code == 200
-    return time.perf_counter() - started
+def _searched(store, le: str = "") -> float:
+    """Searches catalog has answered (in `le` seconds or less, when given)."""
+    name = "shopsim_http_request_duration_seconds_" + ("bucket" if le else "count")
+    return store.metric("catalog", name, DURATION | ({"le": le} if le else {}))
+
+
+def _fired(store, service: str = "catalog") -> float:
+    return store.metric(service, INJECTIONS, {"fault": "db_slow"})
+
+
+def _search(client, n: int = 1) -> None:
+    for _ in range(n):
+        assert client.get(SEARCH).status_code == 200
 
 
 def test_db_slow_probability_zero_never_delays(chaos):
-    _slow(chaos, probability=0.0, ms=500)
-    client = chaos.client("catalog")
+    _slow(chaos, probability=0.0, ms=60_000)  # one delayed statement would hold a minute
     with _statements(chaos) as seen:
-        slowest = max(_timed(client, SEARCH) for _ in range(100))
+        _search(chaos.client("catalog"), 100)
     assert len(seen) >= 200
-    assert slowest < 0.25
-    assert chaos.metric("catalog", INJECTIONS, {"fault": "db_slow"}) == 0
+    assert _fired(chaos) == 0
+    assert _searched(chaos, "30.0") == 100
 
 
 def test_db_slow_probability_one_delays_every_statement(chaos):
     _slow(chaos, ms=60)
-    client = chaos.client("catalog")
     with _statements(chaos) as seen:
-        times = [_timed(client, SEARCH) for _ in range(5)]
-    per_request = len(seen) / 5  # BEGIN and the SELECT
-    assert per_request >= 2
-    assert min(times) >= 0.06 * per_request * 0.95
-    assert chaos.metric("catalog", INJECTIONS, {"fault": "db_slow"}) == len(seen)
-    assert chaos.metric("catalog", "shopsim_http_request_duration_seconds_sum", DURATION) >= 0.5
+        _search(chaos.client("catalog"), 5)
+    assert len(seen) / 5 >= 2  # BEGIN and the SELECT
+    assert _fired(chaos) == len(seen)
+    assert _searched(chaos) == 5
+    assert _searched(chaos, "0.1") == 0  # each waited 2 x 60 ms at least
 
 
 def test_db_slow_probability_three_tenths_is_binomial(chaos):
@@ -88,22 +93,24 @@ def test_db_slow_probability_three_tenths_is_binomial(chaos):
 
 def test_db_slow_only_slows_the_target(chaos):
     _slow(chaos, ms=100)
-    started = time.perf_counter()
     response = chaos.client("cart").post("/carts/7/items", json={"sku": "SKU-0003", "quantity": 1})
     assert response.status_code == 200
-    assert time.perf_counter() - started >= 0.2  # catalog's product read: BEGIN + SELECT
     dep = {"service": "cart", "dependency": "catalog"}
+    # cart waited on catalog's product read: BEGIN + SELECT, 100 ms each
     assert chaos.metric("cart", "shopsim_dependency_request_duration_seconds_sum", dep) >= 0.2
-    assert chaos.metric("cart", INJECTIONS, {"fault": "db_slow"}) == 0
-    assert _timed(chaos.client("cart"), "/carts/7") < 0.1  # cart's own queries are not slowed
+    assert _fired(chaos) >= 2
+    assert chaos.client("cart").get("/carts/7").status_code == 200
+    assert _fired(chaos, "cart") == 0  # cart's own queries are not slowed
 
 
 def test_db_slow_exhausts_the_connection_pool(chaos):
     _slow(chaos, ms=100)
     before = chaos.metric("catalog", "shopsim_db_pool_wait_seconds_sum", {"service": "catalog"})
     app = chaos.apps["catalog"]
+    together = threading.Barrier(8)
 
     def search() -> None:
+        together.wait()
         assert app.test_client().get(SEARCH).status_code == 200
 
     threads = [threading.Thread(target=search) for _ in range(8)]
@@ -112,7 +119,7 @@ def test_db_slow_exhausts_the_connection_pool(chaos):
     for thread in threads:
         thread.join()
     waited = chaos.metric("catalog", "shopsim_db_pool_wait_seconds_sum", {"service": "catalog"})
-    assert waited - before >= 0.15  # 8 requests, 4 connections each held >= 0.2 s
+    assert waited - before >= 0.15  # 8 requests at once, 4 connections each held >= 0.2 s
 
 
 def test_db_slow_jitter_spreads_the_delay():
@@ -126,16 +133,22 @@ def test_db_slow_jitter_spreads_the_delay():
 def test_db_slow_removal_restores_speed(chaos):
     fault = _slow(chaos, ms=200)
     client = chaos.client("catalog")
-    assert _timed(client, SEARCH) >= 0.4
+    _search(client)
+    assert _searched(chaos, "0.25") == 0
+    fired = _fired(chaos)
     response = client.delete(f"/_chaos/faults/{fault['name']}", environ_base=LOOPBACK)
     assert response.status_code == 200
-    assert max(_timed(client, SEARCH) for _ in range(5)) < 0.1
+    _search(client, 5)
+    assert _fired(chaos) == fired  # not one statement delayed since
 
 
 def test_db_slow_expiry_restores_speed(chaos):
-    _slow(chaos, duration_s=0.3, ms=200)
+    fault = _slow(chaos, ms=200)
     client = chaos.client("catalog")
-    assert _timed(client, SEARCH) >= 0.2
-    time.sleep(0.3)
-    assert max(_timed(client, SEARCH) for _ in range(5)) < 0.1
+    _search(client)
+    fired = _fired(chaos)
+    assert fired >= 2
+    expire(chaos, fault["name"])
+    _search(client, 5)
+    assert _fired(chaos) == fired
     assert chaos.ctx("catalog").faults.active() == []

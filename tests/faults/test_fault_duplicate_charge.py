@@ -9,12 +9,11 @@ which must show two charges exactly when the switch fired: 200 full checkouts wo
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from shopsim.services.checkout import unkeyed
 from shopsim.services.checkout.attempts import order_id_for
-from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds
+from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds, expire
 
 SPEC = {"type": "duplicate_charge", "target": "checkout", "duration_s": 60.0}
 INJECTIONS = "shopsim_fault_injections_total"
@@ -163,10 +162,10 @@ def test_duplicate_charge_removal_and_expiry_restore_one_charge(chaos):
     )
     order_id, _ = _checkout(chaos, 2)
     assert len(_charges(chaos, order_id)) == 1
-    add_fault(chaos, SPEC | {"probability": 1.0, "duration_s": 0.3})
+    fault = add_fault(chaos, SPEC | {"probability": 1.0})
     order_id, _ = _checkout(chaos, 3)
     assert len(_charges(chaos, order_id)) == 2
-    time.sleep(0.35)
+    expire(chaos, fault["name"])
     order_id, _ = _checkout(chaos, 4)
     assert len(_charges(chaos, order_id)) == 1
     active = {"fault": "duplicate_charge", "target": "checkout"}

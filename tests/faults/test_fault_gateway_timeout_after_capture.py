@@ -20,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from shopsim.faults.control import ChaosClient
 from shopsim.services.checkout.attempts import order_id_for
-from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds
+from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds, expire, wait_for
 
 SPEC = {"type": "gateway_timeout_after_capture", "target": "payment", "duration_s": 60.0}
 FAULT = {"fault": "gateway_timeout_after_capture"}
@@ -61,7 +61,7 @@ class Deadline(httpx.BaseTransport):
     def join(self) -> None:
         """Wait for every request the caller gave up on to finish at the gateway."""
         for worker in self.threads:
-            worker.join(timeout=10)
+            worker.join(timeout=60)
         assert not any(w.is_alive() for w in self.threads)
 
 
@@ -92,13 +92,22 @@ def _authorization(store, key: str) -> str:
     return str(response.get_json()["authorization_id"])
 
 
-def _capture(store, key: str, authorization_id: str) -> tuple[float, Any]:
-    """Capture directly at the gateway; (seconds until the answer, the response)."""
-    started = time.perf_counter()
-    response = store.client("payment").post(
+def _capture(store, key: str, authorization_id: str) -> Any:
+    """Capture directly at the gateway; the response."""
+    return store.client("payment").post(
         f"/authorizations/{authorization_id}/capture", headers={"Idempotency-Key": f"{key}-c"}
     )
-    return time.perf_counter() - started, response
+
+
+def _held(store) -> float:
+    """Captures the fault has held."""
+    return store.metric("payment", "shopsim_fault_injections_total", FAULT)
+
+
+def _captured(store, le: str) -> float:
+    """Captures payment answered within `le` seconds."""
+    labels = {"service": "payment", "route": CAPTURE_ROUTE, "method": "POST", "le": le}
+    return store.metric("payment", "shopsim_http_request_duration_seconds_bucket", labels)
 
 
 def _charges(store, reference: str) -> list[dict[str, Any]]:
@@ -113,41 +122,39 @@ def _timeouts(store) -> float:
 
 
 def test_gateway_timeout_at_p0_never_holds_an_answer(chaos):
-    add_fault(chaos, SPEC | {"probability": 0.0, "params": {"hang_s": 5.0}})
-    started = time.perf_counter()
+    add_fault(chaos, SPEC | {"probability": 0.0, "params": {"hang_s": 120.0}})
     for i in range(30):
-        _, response = _capture(chaos, f"p0-{i}", _authorization(chaos, f"p0-{i}"))
+        response = _capture(chaos, f"p0-{i}", _authorization(chaos, f"p0-{i}"))
         assert response.status_code == 200
-    assert time.perf_counter() - started < 3.0  # one hold alone would take 5 s
-    assert chaos.metric("payment", "shopsim_fault_injections_total", FAULT) == 0
+    assert _held(chaos) == 0
+    assert _captured(chaos, "30.0") == 30  # one hold alone would take two minutes
 
 
 def test_gateway_timeout_writes_the_charge_then_holds_the_answer(chaos):
-    add_fault(chaos, SPEC | {"probability": 1.0, "params": {"hang_s": 0.5}})
+    add_fault(chaos, SPEC | {"probability": 1.0, "params": {"hang_s": 3.0}})
     auth = _authorization(chaos, "hold")
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(_capture, chaos, "hold", auth)
-        time.sleep(0.2)
-        assert not pending.done()  # still no answer...
-        assert [c["authorization_id"] for c in _charges(chaos, "hold")] == [auth]  # ...but paid
+        wait_for(lambda: _charges(chaos, "hold"), what="the charge written")  # paid...
+        assert not pending.done()  # ...and still no answer (it is 3 s away)
+        assert [c["authorization_id"] for c in _charges(chaos, "hold")] == [auth]
         status = chaos.client("payment").get(f"/authorizations/{auth}").get_json()["status"]
         assert status == "captured"
-        seconds, response = pending.result()
-    assert seconds >= 0.5
+        response = pending.result()
     assert response.status_code == 200
     assert response.get_json()["charge_id"] == _charges(chaos, "hold")[0]["charge_id"]
-    labels = {"service": "payment", "route": CAPTURE_ROUTE, "method": "POST"}
-    assert chaos.metric("payment", "shopsim_http_request_duration_seconds_sum", labels) >= 0.5
-    assert chaos.metric("payment", "shopsim_fault_injections_total", FAULT) == 1
-    # A retry under the same key is answered at once from the idempotency store.
-    seconds, again = _capture(chaos, "hold", auth)
-    assert seconds < 0.5 and again.headers["Idempotent-Replayed"] == "true"
+    assert _captured(chaos, "2.5") == 0  # payment's own histogram: held its 3 s
+    assert _held(chaos) == 1
+    # A retry under the same key is answered from the idempotency store, not held again.
+    again = _capture(chaos, "hold", auth)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert _held(chaos) == 1 and _captured(chaos, "2.5") == 1
     assert len(_charges(chaos, "hold")) == 1
 
 
 def test_timed_out_capture_is_settled_by_void_with_one_charge(chaos):
-    add_fault(chaos, SPEC | {"probability": 1.0, "params": {"hang_s": 0.3}})
-    _policy(chaos, timeout_s=0.1, retries=0)  # no retry: the saga's void must settle it
+    add_fault(chaos, SPEC | {"probability": 1.0, "params": {"hang_s": 2.0}})
+    _policy(chaos, timeout_s=1.0, retries=0)  # no retry: the saga's void must settle it
     body = _checkout_body(chaos, 1)
     order_id = order_id_for(body["customer_id"], body["idempotency_key"])
     deadline = Deadline(chaos.apps["payment"])
@@ -167,8 +174,8 @@ def test_timed_out_capture_is_settled_by_void_with_one_charge(chaos):
 
 
 def test_timed_out_capture_retried_under_its_key_is_replayed_with_one_charge(chaos):
-    add_fault(chaos, SPEC | {"probability": 1.0, "params": {"hang_s": 0.3}})
-    _policy(chaos, timeout_s=0.1, retries=2, backoff="none")
+    add_fault(chaos, SPEC | {"probability": 1.0, "params": {"hang_s": 2.0}})
+    _policy(chaos, timeout_s=1.0, retries=2, backoff="none")
     deadline = Deadline(chaos.apps["payment"])
     orders = []
     with chaos.transport("checkout", "payment", deadline):
@@ -192,7 +199,7 @@ def test_gateway_timeout_rate_at_p03_is_binomial(chaos):
     auths = [_authorization(chaos, f"rate-{i}") for i in range(n)]
 
     def capture(i: int) -> float:
-        _, response = _capture(chaos, f"rate-{i}", auths[i])
+        response = _capture(chaos, f"rate-{i}", auths[i])
         assert response.status_code == 200
         return time.time()  # when the answer arrived (wall clock, as the ledger's created_at)
 
@@ -200,26 +207,32 @@ def test_gateway_timeout_rate_at_p03_is_binomial(chaos):
         answered = dict(zip(auths, pool.map(capture, range(n)), strict=True))
     ledger = chaos.client("payment").get("/charges", query_string={"limit": 1000}).get_json()
     assert len(ledger["charges"]) == n  # every capture happened, held or not
-    # Held: the answer left >= hang_s after its charge was written (queueing before the write,
-    # under 25 concurrent writers, does not count).
-    held = sum(answered[c["authorization_id"]] - c["created_at"] >= 0.45 for c in ledger["charges"])
+    held = _held(chaos)
     low, high = binomial_bounds(n, 0.3)
     assert low <= held <= high, held
-    assert chaos.metric("payment", "shopsim_fault_injections_total", FAULT) == held
+    # Every capture it fired on answered >= hang_s after its charge was written (a busy machine
+    # may make others late too, never these early).
+    late = sum(answered[c["authorization_id"]] - c["created_at"] >= 0.45 for c in ledger["charges"])
+    assert late >= held
 
 
 def test_gateway_timeout_removal_and_expiry_restore_prompt_answers(chaos):
     fault = add_fault(chaos, SPEC | {"probability": 1.0, "params": {"hang_s": 0.3}})
-    assert _capture(chaos, "r1", _authorization(chaos, "r1"))[0] >= 0.3
+    assert _capture(chaos, "r1", _authorization(chaos, "r1")).status_code == 200
+    assert _held(chaos) == 1
     payment = chaos.client("payment")
     assert (
         payment.delete(f"/_chaos/faults/{fault['name']}", environ_base=LOOPBACK).status_code == 200
     )
-    assert _capture(chaos, "r2", _authorization(chaos, "r2"))[0] < 0.3
-    add_fault(chaos, SPEC | {"probability": 1.0, "duration_s": 0.4, "params": {"hang_s": 0.3}})
-    assert _capture(chaos, "r3", _authorization(chaos, "r3"))[0] >= 0.3
-    time.sleep(0.15)
-    assert _capture(chaos, "r4", _authorization(chaos, "r4"))[0] < 0.3
+    assert _capture(chaos, "r2", _authorization(chaos, "r2")).status_code == 200
+    assert _held(chaos) == 1  # not held
+    fault = add_fault(chaos, SPEC | {"probability": 1.0, "params": {"hang_s": 0.3}})
+    assert _capture(chaos, "r3", _authorization(chaos, "r3")).status_code == 200
+    assert _held(chaos) == 2
+    expire(chaos, fault["name"])
+    assert _capture(chaos, "r4", _authorization(chaos, "r4")).status_code == 200
+    assert _held(chaos) == 2  # not held
+    assert _captured(chaos, "0.25") <= 2  # the two held ones took their 0.3 s
     active = {"fault": "gateway_timeout_after_capture", "target": "payment"}
     assert chaos.metric("payment", "shopsim_fault_active", active) == 0
 
@@ -236,12 +249,12 @@ def test_gateway_timeout_hang_out_of_range_is_400(chaos):
 def test_gateway_timeout_against_real_processes_leaves_one_charge(live_settings, start_stack):
     policies = dict(live_settings.dependencies)
     policies["checkout->payment"] = dataclasses.replace(
-        policies["checkout->payment"], timeout_s=0.5, retries=0
+        policies["checkout->payment"], timeout_s=1.5, retries=0
     )
     settings = live_settings.replace(dependencies=policies)
     start_stack(settings)
     with ChaosClient(settings) as chaos:
-        chaos.add(SPEC | {"probability": 1.0, "params": {"hang_s": 1.5}})
+        chaos.add(SPEC | {"probability": 1.0, "params": {"hang_s": 4.0}})
     customer = 3
     body = {
         "customer_id": customer,

@@ -8,7 +8,7 @@ from collections import Counter
 from sqlalchemy import select
 
 from shopsim.services.notifications.tables import mail_sink, messages
-from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds
+from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds, expire
 from tests.faults.outbox import AGE, DEPTH, enqueue, gauge, send
 
 INJECTED = {"fault": "outbox_stall"}
@@ -91,11 +91,11 @@ def test_outbox_stall_draws_per_round(chaos):
 
 
 def test_outbox_stall_expires_by_itself(chaos):
-    add_fault(chaos, spec(1.0, duration_s=0.3))
+    fault = add_fault(chaos, spec(1.0))
     enqueue(chaos, "e0")
     assert send(chaos) == 0
     assert gauge(chaos, DEPTH) == 1.0
-    time.sleep(0.35)
+    expire(chaos, fault["name"])
     assert send(chaos) == 1
     assert gauge(chaos, DEPTH) == 0.0
     labels = {"fault": "outbox_stall", "target": "notifications"}

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from shopsim.services.checkout.attempts import order_id_for
-from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds
+from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds, expire
 
 SPEC = {"type": "payment_decline", "target": "payment", "duration_s": 60.0}
 DECLINED = "shopsim_payment_operations_total"
@@ -125,9 +123,9 @@ def test_payment_decline_removal_and_expiry_restore_approvals(chaos):
     assert chaos.metric("payment", "shopsim_fault_active", active) == 0
     assert _authorize(chaos, "after-removal").status_code == 201
 
-    add_fault(chaos, SPEC | {"probability": 1.0, "duration_s": 0.3})
+    fault = add_fault(chaos, SPEC | {"probability": 1.0})
     assert _authorize(chaos, "while-active").status_code == 402
-    time.sleep(0.35)
+    expire(chaos, fault["name"])
     assert _authorize(chaos, "after-expiry").status_code == 201
     assert chaos.metric("payment", "shopsim_fault_active", active) == 0
     order_id, response = _checkout(chaos, 7)

@@ -4,13 +4,11 @@ raises. Either way the caller cannot tell the work was done: only idempotency ke
 
 from __future__ import annotations
 
-import time
-
 from sqlalchemy import select
 
 from shopsim.services.checkout.attempts import order_id_for
 from shopsim.services.payment.tables import authorizations
-from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds
+from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds, expire
 
 PRODUCT = "/products/SKU-0001"
 INJECTIONS = "shopsim_fault_injections_total"
@@ -149,10 +147,10 @@ def test_reset_removed_restores_answers(chaos):
 
 
 def test_reset_expires_by_itself(chaos):
-    spec = {"type": "reset", "target": "payment", "direction": "outbound", "duration_s": 0.3}
-    add_fault(chaos, spec)
+    spec = {"type": "reset", "target": "payment", "direction": "outbound", "duration_s": 60}
+    fault = add_fault(chaos, spec)
     assert chaos.client("checkout").post("/checkouts", json=_body(chaos, "a")).status_code == 503
-    time.sleep(0.35)
+    expire(chaos, fault["name"])
     assert chaos.client("checkout").post("/checkouts", json=_body(chaos, "b")).status_code == 201
     gauge = {"fault": "reset", "target": "payment"}
     assert chaos.metric("checkout", "shopsim_fault_active", gauge) == 0

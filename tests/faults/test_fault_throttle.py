@@ -3,13 +3,11 @@ get 503 "throttled" (inbound) or a pool timeout in the caller's client (outbound
 
 from __future__ import annotations
 
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 from shopsim.client import DependencyFailed
-from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds, buy
+from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds, buy, expire, wait_for
 
 PRODUCT = "/products/SKU-0001"
 INJECTIONS = "shopsim_fault_injections_total"
@@ -46,24 +44,41 @@ def _full(store, service: str, name: str):
             gate.release()
 
 
-def _concurrently(n: int, work):
-    barrier = threading.Barrier(n)
-
-    def run(_: int):
-        barrier.wait()
-        return work()
-
+def _held_until(n: int, work, until, release):
+    """Run `work` n times at once; those that got a slot are held (by a latency fault added
+    after the throttle, so inside the slot) until `until()` is true, then `release()`d."""
     with ThreadPoolExecutor(n) as pool:
-        return list(pool.map(run, range(n)))
+        futures = [pool.submit(work) for _ in range(n)]
+        wait_for(until, what="the requests over the cap refused or waiting")
+        release()
+        return [future.result(timeout=60) for future in futures]
+
+
+def _slow(store, service: str, **extra) -> None:
+    """A latency fault that holds each request two minutes, unless removed first."""
+    slow = {"name": "slow", "type": "latency", "target": service, "duration_s": 60}
+    add_fault(store, slow | {"params": {"ms": 120_000}} | extra)
+
+
+def _remove(store, service: str, name: str) -> None:
+    response = store.client(service).delete(f"/_chaos/faults/{name}", environ_base=LOOPBACK)
+    assert response.status_code == 200
+
+
+def _served(store, status: str) -> float:
+    labels = {"service": "catalog", "route": "/products/<sku>", "method": "GET", "status": status}
+    return store.metric("catalog", "shopsim_http_requests_total", labels)
 
 
 def test_throttle_inbound_caps_concurrent_requests(chaos):
-    # two slots, each request held 300 ms by a latency fault added after the throttle (faults
-    # run in the order they were added, so the delay happens inside the slot)
     _throttle(chaos, "catalog", params={"concurrency": 2, "wait_s": 0.05})
-    slow = {"name": "slow", "type": "latency", "target": "catalog", "duration_s": 60}
-    add_fault(chaos, slow | {"params": {"ms": 300}})
-    responses = _concurrently(6, lambda: chaos.client("catalog").get(PRODUCT))
+    _slow(chaos, "catalog")
+    responses = _held_until(
+        6,
+        lambda: chaos.client("catalog").get(PRODUCT),
+        until=lambda: _served(chaos, "503") == 4,
+        release=lambda: _remove(chaos, "catalog", "slow"),
+    )
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200, 200, 503, 503, 503, 503]
     refused = [r for r in responses if r.status_code == 503]
@@ -74,13 +89,22 @@ def test_throttle_inbound_caps_concurrent_requests(chaos):
 
 
 def test_throttle_waiting_request_gets_a_slot_freed_within_wait_s(chaos):
-    _throttle(chaos, "catalog", params={"concurrency": 1, "wait_s": 2})
-    slow = {"name": "slow", "type": "latency", "target": "catalog", "duration_s": 60}
-    add_fault(chaos, slow | {"params": {"ms": 100}})
-    started = time.perf_counter()
-    responses = _concurrently(3, lambda: chaos.client("catalog").get(PRODUCT))
-    assert [r.status_code for r in responses] == [200, 200, 200]
-    assert time.perf_counter() - started >= 0.3  # served one at a time
+    _throttle(chaos, "catalog", params={"concurrency": 1, "wait_s": 60})
+    _slow(chaos, "catalog")
+    in_flight = chaos.ctx("catalog").admission
+
+    def two_waiting() -> bool:  # three admitted, one past the throttle (held), two at its gate
+        delayed = chaos.metric("catalog", INJECTIONS, {"fault": "latency"})
+        return in_flight.in_flight == 3 and delayed == 1
+
+    responses = _held_until(
+        3,
+        lambda: chaos.client("catalog").get(PRODUCT),
+        until=two_waiting,
+        release=lambda: _remove(chaos, "catalog", "slow"),
+    )
+    assert [r.status_code for r in responses] == [200, 200, 200]  # the waiters got the slot
+    assert chaos.metric("catalog", INJECTIONS, {"fault": "throttle"}) == 3
 
 
 def test_throttle_probability_zero_never_limits(chaos):
@@ -137,8 +161,7 @@ def test_throttle_outbound_caps_a_callers_concurrent_calls(chaos):
     response = chaos.client("checkout").put("/_chaos/resilience", json=patch, environ_base=LOOPBACK)
     assert response.status_code == 200
     _throttle(chaos, "payment", direction="outbound", params={"concurrency": 2, "wait_s": 0.05})
-    slow = {"name": "slow", "type": "latency", "target": "payment", "direction": "outbound"}
-    add_fault(chaos, slow | {"duration_s": 60, "params": {"ms": 300}})
+    _slow(chaos, "payment", direction="outbound")
     dependency = chaos.ctx("checkout").dep("payment")
 
     def call() -> str:
@@ -148,7 +171,13 @@ def test_throttle_outbound_caps_a_callers_concurrent_calls(chaos):
         except DependencyFailed as exc:
             return exc.reason
 
-    assert sorted(_concurrently(5, call)) == ["ok", "ok", "timeout", "timeout", "timeout"]
+    outcomes = _held_until(
+        5,
+        call,
+        until=lambda: _dep(chaos, "timeout") == 3,
+        release=lambda: _remove(chaos, "checkout", "slow"),
+    )
+    assert sorted(outcomes) == ["ok", "ok", "timeout", "timeout", "timeout"]
     assert _dep(chaos, "timeout") == 3
 
 
@@ -164,10 +193,10 @@ def test_throttle_removed_lets_everything_through(chaos):
 
 
 def test_throttle_expires_by_itself(chaos):
-    _throttle(chaos, "catalog", duration_s=0.3)
+    _throttle(chaos, "catalog")
     with _full(chaos, "catalog", "throttled-catalog"):
         assert chaos.client("catalog").get(PRODUCT).status_code == 503
-        time.sleep(0.35)
+        expire(chaos, "throttled-catalog")
         assert chaos.client("catalog").get(PRODUCT).status_code == 200
     gauge = {"fault": "throttle", "target": "catalog"}
     assert chaos.metric("catalog", "shopsim_fault_active", gauge) == 0

@@ -1,4 +1,5 @@
-"""The timeline runner against real processes: on schedule, and clean on every exit path."""
+"""The timeline runner against real processes: in order, never early, and clean on every exit
+path. What the store shows is read at each step (the runner's on_event), not at clock times."""
 
 from __future__ import annotations
 
@@ -18,66 +19,77 @@ pytestmark = pytest.mark.processes
 
 
 def _active(settings, service: str) -> list[dict]:
-    return httpx.get(f"{settings.url(service)}/_chaos/faults", timeout=5).json()["faults"]
+    url = f"{settings.operator_url(service)}/_chaos/faults"
+    return httpx.get(url, timeout=30).json()["faults"]
 
 
 def _gauge(settings, service: str, fault: str, target: str) -> float:
-    text = httpx.get(f"{settings.url(service)}/metrics", timeout=5).text
+    text = httpx.get(settings.metrics_url(service), timeout=30).text
     needle = f'shopsim_fault_active{{fault="{fault}",target="{target}"}} '
     line = next(x for x in text.splitlines() if x.startswith(needle))
     return float(line.split()[-1])
 
 
 def _retries(settings) -> int:
-    body = httpx.get(f"{settings.url('checkout')}/_chaos/resilience", timeout=5).json()
+    url = f"{settings.operator_url('checkout')}/_chaos/resilience"
+    body = httpx.get(url, timeout=30).json()
     return int(body["dependencies"]["payment"]["retries"])
 
 
-def test_timeline_applies_and_removes_on_schedule(live_settings, start_stack):
+LATENCY_AT, LATENCY_FOR, ERROR_AT, ERROR_FOR = 0.5, 4.0, 1.0, 2.0
+
+
+def _expected(step: int, read_by_s: float) -> tuple[float, bool, int]:
+    """(payment's latency gauge, catalog's error listed, checkout's retries) after step `step`,
+    read by `read_by_s` into the run. A fault may already have expired on the service's own
+    clock when the read came that late; never earlier."""
+    latency = 1.0 if step in (1, 2, 3) and read_by_s < LATENCY_AT + LATENCY_FOR else 0.0
+    error = step == 2 and read_by_s < ERROR_AT + ERROR_FOR
+    return latency, error, 2 if step == 5 else 0
+
+
+def test_timeline_applies_and_removes_in_order_and_never_early(live_settings, start_stack):
     settings = live_settings
     start_stack(settings)
+    latency = {"type": "latency", "target": "payment", "params": {"ms": 5}}
     timeline = Timeline(
         [
             ResilienceAt(0.2, "checkout", {"dependencies": {"payment": {"retries": 0}}}),
-            FaultAt(
-                0.5,
-                {"type": "latency", "target": "payment", "duration_s": 1.5, "params": {"ms": 5}},
-            ),
-            FaultAt(1.0, {"type": "error", "target": "catalog", "duration_s": 1.0}),
+            FaultAt(LATENCY_AT, latency | {"duration_s": LATENCY_FOR}),
+            FaultAt(ERROR_AT, {"type": "error", "target": "catalog", "duration_s": ERROR_FOR}),
         ]
     )
-    seen: list[tuple[float, float, list[dict]]] = []
-    done = threading.Event()
+    began: list[float] = []
+    seen: list[tuple[tuple[float, bool, int], float]] = []
 
-    def watch(start: float) -> None:  # what a scraper sees, every 100 ms
-        while not done.is_set():
-            seen.append(
-                (
-                    time.monotonic() - start,
-                    _gauge(settings, "payment", "latency", "payment"),
-                    _active(settings, "catalog"),
-                )
-            )
-            time.sleep(0.1)
+    def clock() -> float:  # the runner's own clock; its first reading is the start
+        began.append(now := time.monotonic())
+        return now
 
-    start = time.monotonic()
-    watcher = threading.Thread(target=watch, args=(start,))
-    watcher.start()
+    def look(event) -> None:  # called by the runner right after each step: the store's state
+        state = (
+            _gauge(settings, "payment", "latency", "payment"),
+            bool(_active(settings, "catalog")),
+            _retries(settings),
+        )
+        seen.append((state, time.monotonic() - began[0]))
+
     with ChaosClient(settings) as chaos:
-        events = timeline.run(chaos)
-    done.set()
-    watcher.join()
+        events = timeline.run(chaos, clock=clock, on_event=look)
 
     actions = [(e.action, e.detail.get("name", "")[:7]) for e in events]
-    assert [a for a, _ in actions] == ["resilience", "add", "add", "remove", "remove", "reset"]
-    assert all(e.late_s < 1.0 for e in events[:-1]), [(e.action, e.late_s) for e in events]
-    on = [t for t, g, _ in seen if g == 1.0]
-    assert on and 0.4 <= on[0] <= 1.5 and on[-1] <= 2.0 + 1.0, on
-    catalog_on = [t for t, _, active in seen if active]
-    assert catalog_on and 0.9 <= catalog_on[0] <= 2.0 and catalog_on[-1] <= 2.0 + 1.0
-    # Afterwards: nothing active anywhere, the resilience change undone.
+    assert actions == [
+        ("resilience", ""),
+        ("add", "latency"),
+        ("add", "error-c"),
+        ("remove", "error-c"),  # the error ends before the latency does
+        ("remove", "latency"),
+        ("reset", ""),  # and the resilience change is undone (retries back to 2)
+    ]
+    for step, (state, read_by_s) in enumerate(seen):
+        assert state == _expected(step, read_by_s), (step, state, read_by_s)
+    assert all(e.done_s >= e.at_s for e in events), [(e.action, e.late_s) for e in events]
     assert not _active(settings, "payment") and not _active(settings, "catalog")
-    assert _retries(settings) == 2
 
 
 def test_timeline_resets_when_stopped_midway(live_settings, start_stack):
@@ -91,9 +103,14 @@ def test_timeline_resets_when_stopped_midway(live_settings, start_stack):
         ]
     )
     stop = threading.Event()
-    threading.Timer(1.0, stop.set).start()
+
+    def stop_after_the_add(event) -> None:  # stopped while it waits for the 30 s entry
+        if event.action == "add":
+            assert _active(settings, "payment")
+            stop.set()
+
     with ChaosClient(settings) as chaos:
-        events = timeline.run(chaos, stop=stop)
+        events = timeline.run(chaos, stop=stop, on_event=stop_after_the_add)
     assert [e.action for e in events] == ["resilience", "add", "reset"]
     assert not _active(settings, "payment") and not _active(settings, "cart")
     assert _retries(settings) == 2
@@ -105,7 +122,7 @@ def test_timeline_resets_when_an_entry_fails(live_settings, start_stack):
     # A fault of the same name is already on payment: the second entry is refused mid-run.
     httpx.post(
         f"{settings.url('payment')}/_chaos/faults",
-        timeout=5,
+        timeout=30,
         json={"name": "taken", "type": "error", "target": "payment", "duration_s": 600},
     )
     timeline = Timeline(
@@ -125,23 +142,29 @@ def test_timeline_resets_on_ctrl_c(live_settings, start_stack):
     settings = live_settings
     start_stack(settings)
     script = (
-        "import sys; from shopsim.settings import Settings;"
+        "from shopsim.settings import Settings;"
         "from shopsim.faults.control import ChaosClient;"
         "from shopsim.faults.timeline import FaultAt, Timeline;"
         f"s = Settings(port_base={settings.port_base});"
         "t = Timeline([FaultAt(0, {'type': 'latency', 'target': 'payment', 'duration_s': 600})]"
         " + [FaultAt(60, {'type': 'error', 'target': 'cart', 'duration_s': 60})]);"
-        "print('running', flush=True);"
-        "t.run(ChaosClient(s))"
+        "t.run(ChaosClient(s), on_event=lambda e: print(e.action, flush=True))"
     )
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None and proc.stdout.readline().strip() == "running"
-    deadline = time.monotonic() + 10
-    while not _active(settings, "payment") and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _active(settings, "payment")
-    proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=20)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "add"  # added everywhere; waiting for 60 s
+        assert _active(settings, "payment")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)  # a deadline for a stuck child, not a timing
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert out.split() == ["reset"] and "KeyboardInterrupt" in err, err
+    assert proc.returncode != 0
     assert not _active(settings, "payment")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import BaseModel, Field
@@ -44,6 +45,11 @@ class CpuBurn(FaultType):
     def rounds(self) -> int:
         """Rounds drawn so far by every burner (fired or not)."""
         return sum(self._rounds)
+
+    def takes(self) -> Mapping[str, float]:
+        """Its share of the service's budget."""
+        p: CpuBurnParams = self.params  # type: ignore[assignment]
+        return {"burner_threads": float(p.threads)}
 
     def start(self, ctx: Any) -> None:
         """Start the burner threads."""

@@ -45,6 +45,10 @@ class DbLock(FaultType):
         self.holding = threading.Event()  # set while the lock is held
         self.rounds = 0
 
+    def takes(self) -> dict[str, float]:
+        """One lock holder of the service's budget."""
+        return {"held_locks": 1.0}
+
     def start(self, ctx: Any) -> None:
         """Start the lock holder."""
         fault = next(f for f in ctx.faults.active() if f.kind is self)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from prometheus_client import Gauge
@@ -45,6 +46,11 @@ class MemoryLeak(FaultType):
         self._chunks: list[bytearray] = []
         self.held_bytes = 0
         self.rounds = 0
+
+    def takes(self) -> Mapping[str, float]:
+        """Its share of the service's budget."""
+        p: MemoryLeakParams = self.params  # type: ignore[assignment]
+        return {"memory_mb": p.max_mb}
 
     def start(self, ctx: Any) -> None:
         """Export the gauge (once per service) and start leaking."""
