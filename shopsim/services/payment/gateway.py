@@ -29,7 +29,7 @@ class Gateway:
     operations: Counter
     replays: Counter
     rng_lock: threading.Lock = field(default_factory=threading.Lock)
-    wait: Callable[[float], object] = time.sleep
+    wait: Callable[[float], None] = time.sleep
 
     def record(self, operation: str, outcome: Outcome) -> None:
         """Count one answered operation (replays apart: the work was not done again)."""
