@@ -78,7 +78,8 @@ def _retry_until_answered(
             return None
         return response
 
-    # Well short of the 300 s a dead attempt used to stay locked: the test fails without leases.
+    # Generous, yet far below what a takeover by age alone would need (it must outlast the
+    # slowest saga: minutes), so this fails unless the dead process's lease is what runs out.
     return wait_for(answered, "the retry to be answered", 60.0, every_s=0.25), len(refused)
 
 
