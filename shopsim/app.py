@@ -8,6 +8,7 @@ and ``/metrics``. Then the service's own module (from the explicit table in
 
 from __future__ import annotations
 
+import functools
 import hmac
 import random
 import time
@@ -88,7 +89,7 @@ def create_app(
             service=service,
             name=dep,
             base_url=settings.url(dep),
-            policy=lambda dep=dep: ctx.policies.get(dep),
+            policy=functools.partial(ctx.policies.get, dep),
             metrics=metrics,
             transport=(transports or {}).get(dep),
             rng=random.Random(f"{settings.seed}:{service}->{dep}"),

@@ -89,9 +89,18 @@ class Stack:
 
     def start(self) -> None:
         """Launch every service and wait until each answers its health check."""
+        self._launch(SERVICE_NAMES)
+
+    def restart(self, service: str) -> None:
+        """Start one stopped service again (after `kill`): same port, settings and data."""
+        if self.procs[service].poll() is None:
+            raise StackError(f"{service} is still running")
+        self._launch((service,))
+
+    def _launch(self, names: tuple[str, ...]) -> None:
         busy = [
             f"{self.settings.host}:{port} ({n})"
-            for n in SERVICE_NAMES
+            for n in names
             for port in (self.settings.port(n), self.settings.operator_port(n))
             if port_in_use(self.settings.host, port)
         ]
@@ -101,7 +110,7 @@ class Stack:
             )
         self.log_dir.mkdir(parents=True, exist_ok=True)
         env = os.environ | {SETTINGS_ENV: self.settings.to_json()}
-        for name in SERVICE_NAMES:
+        for name in names:
             log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
             self.procs[name] = subprocess.Popen(
                 [sys.executable, "-m", "shopsim.serve", name],
@@ -112,11 +121,11 @@ class Stack:
                 start_new_session=True,  # its own process group: we signal it, not the terminal
             )
             log.close()
-        self._wait_healthy()
+        self._wait_healthy(names)
 
-    def _wait_healthy(self) -> None:
+    def _wait_healthy(self, names: tuple[str, ...]) -> None:
         deadline = time.monotonic() + self.startup_timeout_s
-        pending = set(SERVICE_NAMES)
+        pending = set(names)
         with httpx.Client(timeout=1.0) as client:
             while pending:
                 for name in sorted(pending):
@@ -152,11 +161,20 @@ class Stack:
             proc.wait()
         self.procs.clear()
 
-    def kill(self, service: str) -> None:
-        """SIGKILL one service's process group, as a crash would (its callers see refusals)."""
+    def kill(self, service: str, timeout_s: float = 10.0) -> None:
+        """SIGKILL one service's process group, as a crash would (its callers see refusals).
+
+        Returns once its ports are free: its worker, reparented when the master died, may take a
+        moment longer to go than the master does."""
         proc = self.procs[service]
         signal_group(proc.pid, signal.SIGKILL)
         proc.wait()
+        ports = (self.settings.port(service), self.settings.operator_port(service))
+        deadline = time.monotonic() + timeout_s
+        while any(port_in_use(self.settings.host, port) for port in ports):
+            if time.monotonic() > deadline:
+                raise StackError(f"{service} still holds its ports after SIGKILL")
+            time.sleep(0.05)
 
     def dead(self) -> list[str]:
         """Services whose process has exited."""

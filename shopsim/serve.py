@@ -62,7 +62,7 @@ def serve_operator_paths(app: Any, host: str, port: int) -> WSGIServer:
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     server_class = type("OperatorServer", (_ThreadingServer,), {"address_family": family})
-    server = make_server(host, port, operator_only, server_class, _QuietHandler)
+    server: WSGIServer = make_server(host, port, operator_only, server_class, _QuietHandler)
     threading.Thread(target=server.serve_forever, name="operator-port", daemon=True).start()
     return server
 

@@ -14,10 +14,10 @@ import shutil
 import socket
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import psutil
@@ -31,6 +31,8 @@ from shopsim.client import Dependency
 from shopsim.runner import Stack, port_in_use
 from shopsim.seed import SeedData, apply, generate
 from shopsim.settings import DEPENDENCIES, OPERATOR_PORT_OFFSET, SERVICE_NAMES, Settings
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -197,6 +199,23 @@ def free_port_base(count: int = len(SERVICE_NAMES)) -> int:
             for sock in socks:
                 sock.close()
     raise RuntimeError("no block of free ports found")
+
+
+def wait_for(
+    condition: Callable[[], T], what: str, timeout_s: float = 60.0, every_s: float = 0.05
+) -> T:
+    """Poll `condition` until it returns something truthy, and return that.
+
+    `timeout_s` only bounds the wait, so a broken store fails the test instead of hanging it;
+    keep it generous, since a busy machine may take many times longer than an idle one."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {timeout_s:.0f}s waiting for {what}")
+        time.sleep(every_s)
 
 
 def descendants(pid: int) -> list[int]:

@@ -494,40 +494,6 @@ def test_decline_whose_release_failed_is_answered_then_tidied_by_recover(store):
     assert (again.status_code, again.get_json()) == (402, response.get_json())
 
 
-def test_recover_releases_an_abandoned_attempt_then_retry_succeeds(store):
-    body = _body(store, items=[{"sku": "SKU-0005", "quantity": 1}])
-    rid = f"{_oid(body)}-1"
-    # A process died after reserving: its attempt is still "running", its hold still exists.
-    store.client("inventory").post(
-        "/reservations", json={"reservation_id": rid, "items": body["items"]}
-    )
-    asked = checkout.CheckoutRequest.model_validate(body).model_dump(
-        mode="json", exclude={"idempotency_key"}
-    )
-    old = time.time() - attempts.STALE_S - 1
-    with store.ctx("checkout").db.write() as conn:
-        conn.execute(
-            tables.attempts.insert().values(
-                customer_id=5,
-                idempotency_key="k1",
-                request_hash=attempts.request_hash(asked),
-                attempt_no=1,
-                state="running",
-                step="authorize",
-                order_id=_oid(body),
-                created_at=old,
-                updated_at=old,
-            )
-        )
-    assert _checkout(store, body).get_json()["error"]["code"] == "idempotency_key_in_use"
-    assert checkout.recover(store.ctx("checkout")) == 1
-    assert store.client("inventory").get(f"/reservations/{rid}").get_json()["status"] == "released"
-    assert _attempt(store, body).state == "retryable"
-    response = _checkout(store, body)
-    assert response.status_code == 201
-    assert _order(store, _oid(body))["reservation_id"] == f"{_oid(body)}-2"
-
-
 def test_recover_finishes_a_pending_confirmation_once(store):
     body = _body(store, items=[{"sku": "SKU-0001", "quantity": 1}])
     with store.transport("checkout", "notifications", refusing()):

@@ -11,14 +11,14 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from shopsim.settings import SERVICE_NAMES, Settings
-from tests.conftest import assert_all_gone, descendants, free_port_base
+from tests.conftest import assert_all_gone, descendants, free_port_base, wait_for
 
 pytestmark = pytest.mark.processes
 
@@ -72,10 +72,8 @@ def _gameday(scenario: Path, port_base: int, cwd: Path, *extra: str) -> subproce
 
 def test_short_gameday_runs_to_the_end_and_writes_the_run_directory(tmp_path):
     settings = Settings(port_base=free_port_base())
-    started = time.monotonic()
     proc = _gameday(_write(tmp_path), settings.port_base, tmp_path)
-    out, _ = proc.communicate(timeout=180)
-    wall = time.monotonic() - started
+    out, _ = proc.communicate(timeout=300)
     assert proc.returncode == 0, out
     assert "completed" in out and "Traceback" not in out
     assert "faults latency->payment" in out  # the live view saw the fault
@@ -95,20 +93,23 @@ def test_short_gameday_runs_to_the_end_and_writes_the_run_directory(tmp_path):
     assert (run / "locust.html").stat().st_size > 1000
     assert list(run.glob("locust*.json"))
 
-    for source in [*SERVICE_NAMES, "load"]:
-        with gzip.open(run / "samples" / f"{source}.prom.gz", "rt") as handle:
-            text = handle.read()
-        assert text.count("# shopsim-scrape") >= 8, source
+    # A row a second while the run lasted, and at most one scrape of each source per row: how
+    # many depends on the machine's speed, so only their order and coverage are checked.
     series = (run / "series.csv").read_text().splitlines()
     assert series[0].startswith("elapsed_s,phase,")
-    assert 10 <= len(series) - 1 <= 30
+    elapsed = [float(row.split(",", 1)[0]) for row in series[1:]]
+    assert elapsed == sorted(elapsed) and elapsed[-1] >= 14 - 1.5  # it lasted the scenario
     assert any("latency->payment" in row for row in series)
+    for source in [*SERVICE_NAMES, "load"]:
+        with gzip.open(run / "samples" / f"{source}.prom.gz", "rt") as handle:
+            scrapes = handle.read().count("# shopsim-scrape")
+        assert 1 <= scrapes <= len(elapsed), source
 
     events = [json.loads(x) for x in (run / "faults.jsonl").read_text().splitlines()]
     actions = [e["action"] for e in events]
     assert actions == ["resilience", "add", "remove", "reset"]
-    assert all(e["late_s"] < 1.0 for e in events[:-1])
-    assert wall < 14 + 45  # the store's start and stop plus the scenario's 14 s
+    assert [e["at_s"] for e in events[:-1]] == [0.0, 4.0, 8.0]  # the scenario's timeline
+    assert all(e["late_s"] >= 0.0 for e in events)  # never early (how late: the machine's say)
     assert_all_gone(settings, [])
 
 
@@ -140,13 +141,37 @@ def test_stop_condition_ends_the_run_early(tmp_path):
     assert_all_gone(settings, [])
 
 
-@pytest.mark.parametrize("after_s", [1.0, 9.0])
-def test_ctrl_c_leaves_no_process_and_no_fault(tmp_path, after_s):
+def _serving(pid: int) -> bool:
+    """True once a service process runs under the game day: its store is starting."""
+    return any("shopsim.serve" in " ".join(_cmdline(p)) for p in descendants(pid))
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        return psutil.Process(pid).cmdline()
+    except psutil.Error:  # gone meanwhile
+        return []
+
+
+def _faulted(settings: Settings) -> bool:
+    """True while the scenario's payment fault is active: load and a fault are running."""
+    try:
+        url = f"{settings.operator_url('payment')}/_chaos/faults"
+        return bool(httpx.get(url, timeout=10.0).json()["faults"])
+    except httpx.HTTPError:  # the store is not up yet
+        return False
+
+
+@pytest.mark.parametrize("moment", ["store starting", "fault active"])
+def test_ctrl_c_leaves_no_process_and_no_fault(tmp_path, moment):
     settings = Settings(port_base=free_port_base())
     proc = _gameday(_write(tmp_path), settings.port_base, tmp_path)
     assert proc.stdout is not None
     assert proc.stdout.readline().startswith("game day: short-check")  # the run has begun
-    time.sleep(after_s)  # 1 s: the store is starting; 9 s: load and a fault are running
+    if moment == "store starting":
+        wait_for(lambda: _serving(proc.pid), "a service process to start", timeout_s=120)
+    else:
+        wait_for(lambda: _faulted(settings), "the payment fault to be active", timeout_s=120)
     pids = descendants(proc.pid)
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=90)
@@ -167,12 +192,7 @@ def test_sigterm_on_a_running_store_resets_its_faults_and_leaves_it_up(
         "--target",
         settings.url("storefront"),
     )
-    deadline = time.monotonic() + 60
-    active: list = []
-    while time.monotonic() < deadline and not active:
-        time.sleep(0.3)
-        active = httpx.get(f"{settings.url('payment')}/_chaos/faults").json()["faults"]
-    assert active, "the fault never became active"
+    wait_for(lambda: _faulted(settings), "the payment fault to be active", timeout_s=120)
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 130, out

@@ -11,30 +11,19 @@ import re
 import shutil
 import subprocess
 import threading
-import time
 import uuid
-from typing import Any
 
 import httpx
 import pytest
 
 from shopsim.settings import SERVICE_NAMES, Settings
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.processes
 
 
 def _api(settings: Settings) -> httpx.Client:
     return httpx.Client(base_url=settings.url("storefront"), timeout=30.0)
-
-
-def _wait_for(predicate: Any, timeout_s: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def buy_through_api(settings: Settings, customer: int = 3, sku: str = "SKU-0002") -> dict:
@@ -62,11 +51,12 @@ def buy_through_api(settings: Settings, customer: int = 3, sku: str = "SKU-0002"
         stock_after = direct.get(f"{settings.url('inventory')}/stock/{sku}").json()
         assert stock_after["on_hand"] == stock_before["on_hand"] - 2
         assert api.get(f"/api/customers/{customer}/cart").json()["items"] == []
-        mail = _wait_for(
+        mail = wait_for(
             lambda: direct.get(
                 f"{settings.url('notifications')}/mail",
                 params={"event_id": f"order-confirmation:{order['order_id']}"},
-            ).json()["mail"]
+            ).json()["mail"],
+            "the confirmation mail",
         )
         assert len(mail) == 1
         assert mail[0]["recipient_customer_id"] == customer
@@ -229,21 +219,28 @@ def test_dog_page_when_checkout_is_down(live_settings, start_stack):
 
 def test_metrics_side_port_answers_while_every_worker_thread_is_busy(live_settings, start_stack):
     settings = live_settings.replace(threads=dict(live_settings.threads) | {"catalog": 2})
-    start_stack(settings)
-    spec = {"type": "latency", "target": "catalog", "duration_s": 30, "params": {"ms": 3000}}
+    stack = start_stack(settings)
+    # Held far longer than the test waits: every worker thread stays busy until the kill below.
+    spec = {"type": "hang", "target": "catalog", "duration_s": 300, "params": {"seconds": 300}}
     assert httpx.post(f"{settings.url('catalog')}/_chaos/faults", json=spec).status_code == 201
 
     def shop() -> None:
         with contextlib.suppress(httpx.HTTPError):
-            httpx.get(f"{settings.url('catalog')}/products", timeout=15)
+            httpx.get(f"{settings.url('catalog')}/products", timeout=600)
 
     slow = [threading.Thread(target=shop) for _ in range(4)]  # twice the threads: all held
     for t in slow:
         t.start()
-    time.sleep(0.5)
-    started = time.monotonic()
-    scrape = httpx.get(settings.metrics_url("catalog"), timeout=2)
-    assert scrape.status_code == 200 and time.monotonic() - started < 1.0
-    assert 'shopsim_worker_threads_busy{service="catalog"} 2.0' in scrape.text
+    busy = 'shopsim_worker_threads_busy{service="catalog"} 2.0'
+    with httpx.Client(timeout=30.0) as side:
+
+        def both_busy() -> str:
+            # Every scrape must be answered while the workers hang, or the wait fails with it.
+            text = side.get(settings.metrics_url("catalog")).text
+            return text if busy in text else ""
+
+        scrape = wait_for(both_busy, "both catalog workers to be busy")
+    assert 'shopsim_http_requests_in_flight{service="catalog"} 2.0' in scrape
+    stack.kill("catalog")  # the held requests end with it
     for t in slow:
         t.join()

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from shopsim.errors import Unprocessable
 from shopsim.services.payment import network_delay_s
+from shopsim.services.payment.gateway import Gateway
 from shopsim.services.payment.idempotency import STALE_CLAIM_S, execute, fingerprint
 from shopsim.services.payment.tables import authorizations, charges, idempotency, metadata
 
@@ -72,6 +73,10 @@ def operations(store, operation: str, outcome: str) -> float:
     return store.metric("payment", "shopsim_payment_operations_total", labels)
 
 
+def gateway(store) -> Gateway:
+    return store.ctx("payment").extras["payment"]
+
+
 def slow_gateway(store, monkeypatch, latency_ms: float, jitter_ms: float = 0.0) -> None:
     settings = store.settings.replace(payment_latency_ms=latency_ms, payment_jitter_ms=jitter_ms)
     monkeypatch.setattr(store.ctx("payment"), "settings", settings)
@@ -126,14 +131,24 @@ def test_same_key_on_another_endpoint_is_409_reused(store):
 
 
 def test_concurrent_requests_with_one_key_make_one_authorization(store, monkeypatch):
-    slow_gateway(store, monkeypatch, latency_ms=50.0)
-    start = threading.Barrier(8)
-    responses: list[Any] = []
+    answered: list[Any] = []
+    changed = threading.Condition()
+
+    def hold(_seconds: float) -> None:
+        # The request that claimed the key waits out its "network" until every other request
+        # with the key has been answered: all of them meet the claim, however threads are run.
+        with changed:
+            assert changed.wait_for(lambda: len(answered) == 7, timeout=60)
+
+    monkeypatch.setattr(gateway(store), "wait", hold)
 
     def worker() -> None:
-        client = store.client("payment")
-        start.wait()
-        responses.append(client.post("/authorizations", json=auth_body(), headers={KEY: "race"}))
+        response = store.client("payment").post(
+            "/authorizations", json=auth_body(), headers={KEY: "race"}
+        )
+        with changed:
+            answered.append(response)
+            changed.notify_all()
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
     for t in threads:
@@ -141,13 +156,10 @@ def test_concurrent_requests_with_one_key_make_one_authorization(store, monkeypa
     for t in threads:
         t.join()
     assert count(store, authorizations) == 1
-    created = [r for r in responses if r.status_code == 201]
-    refused = [r for r in responses if r.status_code != 201]
-    assert created
-    assert refused  # the 50 ms of work made the others meet the claim
-    assert len({r.data for r in created}) == 1
-    assert all(r.status_code == 409 for r in refused)
-    assert {r.get_json()["error"]["code"] for r in refused} <= {"idempotency_key_in_use"}
+    assert sorted(r.status_code for r in answered) == [201] + [409] * 7
+    refused = [r for r in answered if r.status_code == 409]
+    assert {r.get_json()["error"]["code"] for r in refused} == {"idempotency_key_in_use"}
+    assert operations(store, "authorize", "conflict") == 7.0
 
 
 def claim(store, key: str, claimed_at: float, body: dict[str, Any] | None = None) -> None:
@@ -500,10 +512,14 @@ def test_network_delay_is_never_negative(store, monkeypatch):
 
 
 def test_operations_wait_for_the_network_but_replays_do_not(store, monkeypatch):
+    assert gateway(store).wait is time.sleep  # the real gateway really waits
     slow_gateway(store, monkeypatch, latency_ms=80.0)
-    started = time.perf_counter()
+    waits: list[float] = []
+    monkeypatch.setattr(gateway(store), "wait", waits.append)
     authorize(store, "slow")
-    assert time.perf_counter() - started >= 0.08
-    started = time.perf_counter()
-    authorize(store, "slow")
-    assert time.perf_counter() - started < 0.08
+    assert waits == [0.08]
+    replay = authorize(store, "slow")
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert waits == [0.08]  # answered from the idempotency store, without the network
+    act(store, authorized(store, "other"), "capture", "cap-1")
+    assert waits == [0.08, 0.08, 0.08]

@@ -59,7 +59,7 @@ def _common(old: Snapshot, new: Snapshot, load: bool = True) -> list[str]:
 
 def _rate(name: str, **match: str) -> Callable[[Window], float | None]:
     def compute(w: Window) -> float | None:
-        d = w.delta(name, **match)
+        d = w.delta(name, 1, True, **match)  # by position: a label cannot stand in for them
         return None if d is None else d / w.seconds()
 
     return compute

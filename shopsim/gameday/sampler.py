@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -70,7 +69,7 @@ class Sampler:
         self.sources = dict(sources)  # name -> metrics URL
         self.out_dir = out_dir
         self._http = httpx.Client(timeout=timeout_s)
-        self._files: dict[str, IO[bytes]] = {}
+        self._files: dict[str, gzip.GzipFile] = {}
         self._pool = ThreadPoolExecutor(max_workers=len(self.sources), thread_name_prefix="scrape")
         out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -99,7 +98,7 @@ class Sampler:
         except httpx.HTTPError:
             return None
 
-    def _file(self, name: str) -> IO[bytes]:
+    def _file(self, name: str) -> gzip.GzipFile:
         if name not in self._files:
             path = self.out_dir / f"{name}.prom.gz"
             self._files[name] = gzip.open(path, "ab")  # noqa: SIM115 - open for the run

@@ -17,27 +17,48 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import select
 
 from shopsim.faults.control import ChaosClient
 from shopsim.services.checkout.attempts import order_id_for
+from shopsim.services.payment.tables import idempotency
 from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds, expire, wait_for
 
 SPEC = {"type": "gateway_timeout_after_capture", "target": "payment", "duration_s": 60.0}
 FAULT = {"fault": "gateway_timeout_after_capture"}
+INJECTIONS = "shopsim_fault_injections_total"
 CAPTURE_ROUTE = "/authorizations/<authorization_id>/capture"
 
 
 class Deadline(httpx.BaseTransport):
-    """An in-process transport that enforces the caller's read timeout."""
+    """An in-process transport on which exactly the answers the gateway holds time out.
+
+    A capture on which the fault fires commits its charge, then holds its answer for hang_s,
+    longer than the caller's read timeout: that call ends in ReadTimeout as soon as its work is
+    committed, while the gateway goes on holding. Every other call (an authorization, a replayed
+    capture, a void, the ledger) gets its answer however long a busy machine takes to give it,
+    so how many calls time out never depends on the machine's speed.
+    """
 
     def __init__(self, app: Any) -> None:
         self._inner = httpx.WSGITransport(app=app)
+        self._ctx = app.extensions["shopsim"]
         self.threads: list[threading.Thread] = []
         self.timeouts = 0
+
+    def _held(self) -> float:
+        value = self._ctx.metrics.registry.get_sample_value(INJECTIONS, FAULT)
+        return 0.0 if value is None else float(value)
+
+    def _committed(self, key: str) -> bool:
+        with self._ctx.db.read() as conn:
+            found = select(idempotency.c.state).where(idempotency.c.key == key)
+            return conn.execute(found).scalar_one_or_none() == "done"
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()
         done: dict[str, Any] = {}
+        held_before = self._held()
 
         def serve() -> None:
             try:
@@ -50,8 +71,15 @@ class Deadline(httpx.BaseTransport):
         worker = threading.Thread(target=serve, name="deadline-serve")
         self.threads.append(worker)
         worker.start()
-        worker.join((request.extensions.get("timeout") or {}).get("read"))
-        if worker.is_alive():  # the gateway goes on; the caller stops waiting
+        key = request.headers.get("Idempotency-Key", "")
+        give_up = time.monotonic() + 60  # an upper bound on waiting, never a verdict
+        while worker.is_alive():
+            held = self._held() > held_before
+            if held and self._committed(key):  # paid, and the answer is being held
+                break
+            assert time.monotonic() < give_up, f"no answer to {request.url.path}"
+            worker.join(0.005)
+        if self._held() > held_before:  # the answer comes hang_s late: past the timeout
             self.timeouts += 1
             raise httpx.ReadTimeout("no answer within the read timeout", request=request)
         if "error" in done:

@@ -5,8 +5,9 @@
     GET  /orders?customer_id=&limit=    a customer's orders, newest first
 
 Modules, by seam: `tables` (rows and how an order reads), `attempts` (the claim on a key and its
-states), `saga` (steps and compensations), `followups` (work owed after confirming) and
-`recovery` (`recover(ctx)`: what a crash or an outage left half-done).
+states), `leases` (the heartbeat that tells a live attempt from one whose process died), `saga`
+(steps and compensations), `followups` (work owed after confirming) and `recovery`
+(`recover(ctx)`: what a crash or an outage left half-done).
 A client retry never creates a second order or a second charge: the key fixes the order id, a
 final answer is replayed, and a retry after a 503 runs only once the last attempt was undone.
 """
@@ -21,7 +22,7 @@ from sqlalchemy import select
 
 from shopsim.context import ServiceContext, current
 from shopsim.errors import NotFound, Unavailable
-from shopsim.services.checkout import attempts, followups, instruments, recovery
+from shopsim.services.checkout import attempts, followups, instruments, leases, recovery
 from shopsim.services.checkout.attempts import Stored
 from shopsim.services.checkout.recovery import recover
 from shopsim.services.checkout.saga import Request, Saga
@@ -76,18 +77,19 @@ def create_checkout():  # type: ignore[no-untyped-def]
         claim = attempts.claim(ctx, body.customer_id, body.idempotency_key, digest)
         if isinstance(claim, Stored):
             return _reply(claim.status, claim.body, replayed=True)
-        if claim.resume:
-            recovery.resolve(ctx, claim)
-            continue
-        req = Request(
-            customer_id=body.customer_id,
-            card_token=body.card_token,
-            email=body.email,
-            name=body.name,
-            items=asked["items"],
-            registry_id=body.registry_id,
-        )
-        status, answer = Saga(ctx, claim).run(req)
+        with leases.of(ctx).holding(claim):
+            if claim.resume:
+                recovery.resolve(ctx, claim)
+                continue
+            req = Request(
+                customer_id=body.customer_id,
+                card_token=body.card_token,
+                email=body.email,
+                name=body.name,
+                items=asked["items"],
+                registry_id=body.registry_id,
+            )
+            status, answer = Saga(ctx, claim).run(req)
         return _reply(status, answer, replayed=False)
     raise Unavailable(  # another request parked the key again meanwhile
         "this checkout is being recovered; retry shortly",
@@ -128,7 +130,9 @@ def list_orders():  # type: ignore[no-untyped-def]
 
 
 def init_app(app: Flask, ctx: ServiceContext) -> None:
-    """Routes, checkout metrics and the recovery loop."""
+    """Routes, checkout metrics, the heartbeat of running attempts and the recovery loop."""
     ctx.extras["checkout_metrics"] = instruments.register(ctx, lambda: followups.pending_count(ctx))
+    ctx.extras["checkout_leases"] = leases.Leases()
     app.register_blueprint(bp)
+    ctx.every(leases.HEARTBEAT_S, "heartbeat", lambda: leases.beat(ctx))
     ctx.every(2.0, "recover", lambda: recover(ctx))

@@ -7,10 +7,12 @@ States of an attempt row::
                          |  \\--refused before holding anything---> (none); retryable if n > 1
                          \\----money or stock in an unknown state--> needs_recovery
     needs_recovery --recover(ctx) or the next claim resolves it--> done | retryable
-    running, untouched for STALE_S (its process died) --recover(ctx)--> resolved the same way
+    running, orphaned (its process died) --recover(ctx) or the next claim--> resolved the same way
 
 - ``running``: one request (or `recover`) owns the key and is running saga attempt ``attempt_no``;
-  another request with the key gets 409 ``idempotency_key_in_use`` with Retry-After.
+  another request with the key gets 409 ``idempotency_key_in_use`` with Retry-After. Its process
+  keeps ``updated_at`` fresh (see `leases`); once that process is dead for `leases.LEASE_S` the
+  attempt is orphaned and taken over like a ``needs_recovery`` one.
 - ``done``: ``response_status``/``response_body`` hold the final answer, replayed byte for byte to
   a retry with the same request hash. A different request under the key is always 409
   ``idempotency_key_reused``.
@@ -40,10 +42,10 @@ from sqlalchemy.exc import IntegrityError
 
 from shopsim.context import ServiceContext
 from shopsim.errors import Conflict
+from shopsim.services.checkout import leases
 from shopsim.services.checkout.tables import attempts
 
 RUNNING, DONE, RETRYABLE, NEEDS_RECOVERY = "running", "done", "retryable", "needs_recovery"
-STALE_S = 300.0  # far beyond the slowest possible saga (every call timing out, every retry)
 
 
 @dataclass(frozen=True)
@@ -114,14 +116,14 @@ def claim(ctx: ServiceContext, customer_id: int, key: str, digest: str) -> Claim
             )
         if row.state == DONE:
             return Stored(row.response_status, json.loads(row.response_body))
-        if row.state == RUNNING:
+        if row.state == RUNNING and not leases.orphaned(ctx, customer_id, key, row.updated_at):
             raise Conflict(
                 "a checkout with this idempotency key is still running",
                 field="idempotency_key",
                 code="idempotency_key_in_use",
                 headers={"Retry-After": "1"},
             )
-        resume = row.state == NEEDS_RECOVERY
+        resume = row.state in (NEEDS_RECOVERY, RUNNING)  # running here means orphaned
         attempt_no = row.attempt_no if resume else row.attempt_no + 1
         step = row.step if resume else "cart"
         conn.execute(
@@ -140,19 +142,21 @@ def claim(ctx: ServiceContext, customer_id: int, key: str, digest: str) -> Claim
 
 
 def take_next(ctx: ServiceContext, started: float) -> Claim | None:
-    """For `recover`: own the oldest attempt left needs_recovery (before `started`) or abandoned."""
+    """For `recover`: own the oldest attempt left needs_recovery (before `started`) or orphaned."""
     now = time.time()
+    mine = leases.of(ctx)
     with ctx.db.write() as conn:
-        row = conn.execute(
+        rows = conn.execute(
             select(attempts)
             .where(
                 ((attempts.c.state == NEEDS_RECOVERY) & (attempts.c.updated_at <= started))
-                | ((attempts.c.state == RUNNING) & (attempts.c.updated_at < now - STALE_S))
+                | ((attempts.c.state == RUNNING) & (attempts.c.updated_at < now - leases.LEASE_S))
             )
             .order_by(attempts.c.updated_at)
-            .limit(1)
+            .limit(1 + len(mine.held()))  # past every row this process is running itself
             .with_for_update()
-        ).first()
+        ).fetchall()
+        row = next((r for r in rows if not mine.holds(r.customer_id, r.idempotency_key)), None)
         if row is None:
             return None
         conn.execute(

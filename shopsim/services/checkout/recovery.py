@@ -1,7 +1,7 @@
 """Tying up what checkouts left half-done: `recover(ctx)`, every 2 s (tests call it directly).
 
-1. Attempts in ``needs_recovery``, or ``running`` but untouched for `attempts.STALE_S` (their
-   process died), are taken over one at a time and resolved from their order row:
+1. Attempts in ``needs_recovery``, or ``running`` but orphaned (their process stopped beating
+   `leases.LEASE_S` ago: it died), are taken over one at a time and resolved from their order row:
    - captured (recorded, or a void now answers ``already_captured``): go forward, commit and
      confirm; the order ends confirmed and the attempt done with its 201.
    - otherwise: void, release, order failed; the attempt becomes ``done`` when it already owes
@@ -9,7 +9,8 @@
    - payment or inventory still cannot answer: back to ``needs_recovery`` for the next round.
 2. Pending followups are tried again.
 
-A client retry that finds its key in ``needs_recovery`` resolves it the same way first.
+A client retry that finds its key in ``needs_recovery``, or orphaned, resolves it the same way
+first, so a checkout killed mid-saga is finished by the first retry once its lease has run out.
 Known gap: a process that dies between the authorization's answer and the order row (step 5)
 leaves that authorization unknown here; it is never captured (captures only use recorded ids),
 so it moves no money and lapses at the gateway.
@@ -24,7 +25,7 @@ from sqlalchemy import select
 
 from shopsim.context import ServiceContext
 from shopsim.errors import Unavailable
-from shopsim.services.checkout import attempts, compensation, completion, followups
+from shopsim.services.checkout import attempts, compensation, completion, followups, leases
 from shopsim.services.checkout.attempts import DONE, RETRYABLE, Claim
 from shopsim.services.checkout.saga import Saga
 from shopsim.services.checkout.tables import orders
@@ -73,7 +74,8 @@ def recover(ctx: ServiceContext, limit: int = 50) -> int:
         if claim is None:
             break
         try:
-            resolve(ctx, claim)
+            with leases.of(ctx).holding(claim):
+                resolve(ctx, claim)
             finished += 1
         except Exception as exc:  # parked again by resolve: the next round tries again
             log.warning("checkout: %s still unresolved: %s", claim.order_id, exc)

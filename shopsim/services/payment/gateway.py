@@ -22,11 +22,14 @@ from shopsim.validation import Model, parse_body
 
 @dataclass
 class Gateway:
-    """payment's per-app objects: its business metrics and the lock guarding ctx.rng."""
+    """payment's per-app objects: its business metrics, the lock guarding ctx.rng, and how an
+    operation waits out the card network (tests swap `wait` to hold an operation on an event
+    or to record the delay, instead of sleeping)."""
 
     operations: Counter
     replays: Counter
     rng_lock: threading.Lock = field(default_factory=threading.Lock)
+    wait: Callable[[float], None] = time.sleep
 
     def record(self, operation: str, outcome: Outcome) -> None:
         """Count one answered operation (replays apart: the work was not done again)."""
@@ -76,7 +79,7 @@ def gateway_operation(
                     key,
                     digest,
                     lambda conn: handler(conn, body, **path),
-                    before=lambda: time.sleep(network_delay_s(ctx)),
+                    before=lambda: gateway.wait(network_delay_s(ctx)),
                 )
             except Conflict:  # the key is busy or was used for another request
                 gateway.operations.labels(operation, "conflict").inc()
