@@ -10,6 +10,7 @@ stopped if this run started it, and the manifest records the outcome.
 
 from __future__ import annotations
 
+import random
 import socket
 import threading
 import time
@@ -70,11 +71,37 @@ class StopWatch:
         return None
 
 
-def free_port() -> int:
-    """A free loopback port, chosen at run time."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive free loopback ports, chosen at run time.
+
+    Below the kernel's ephemeral range (32768 and up), so that no client socket takes one of
+    them between this check and the load process binding it.
+    """
+    rng = random.Random()
+    for _ in range(100):
+        base = rng.randrange(10_000, 32_768 - count)
+        socks: list[socket.socket] = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue  # one of the next ports is taken: look elsewhere
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError(f"no {count} consecutive free ports on 127.0.0.1")
+
+
+def load_sources(metrics_port: int, processes: int) -> dict[str, str]:
+    """The load generator's metrics: load (master or standalone) on metrics_port, and with
+    workers load-1..load-N on the ports after it (exporter.py: worker k serves port + 1 + k)."""
+    sources = {"load": f"http://127.0.0.1:{metrics_port}/metrics"}
+    for k in range(1, processes + 1 if processes > 1 else 1):
+        sources[f"load-{k}"] = f"http://127.0.0.1:{metrics_port + k}/metrics"
+    return sources
 
 
 class GameDay:
@@ -145,7 +172,8 @@ class GameDay:
                 stack = Stack(settings)
                 stack.start()
             self._checkpoint()
-            metrics_port = free_port()
+            # The master's port and one per worker after it: all of them free.
+            metrics_port = free_ports(self.processes + 1)
             plan = to_plan(self.scenario, self.scale, metrics_port, customers=200)
             timeline: Timeline = to_timeline(self.scenario, self.scale)
             with ChaosClient(settings) as chaos:
@@ -159,9 +187,7 @@ class GameDay:
                 processes=self.processes,
             )
             sources = {name: settings.metrics_url(name) for name in SERVICE_NAMES}
-            sources["load"] = f"http://127.0.0.1:{metrics_port}/metrics"
-            for k in range(1, self.processes + 1 if self.processes > 1 else 1):
-                sources[f"load-{k}"] = f"http://127.0.0.1:{metrics_port + k}/metrics"
+            sources |= load_sources(metrics_port, self.processes)
             sampler = Sampler(sources, rd.samples)
             self._checkpoint()
             t0 = time.monotonic()
