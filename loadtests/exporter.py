@@ -1,8 +1,8 @@
 """Prometheus metrics of the load process, served on 127.0.0.1 for the orchestrator to sample.
 
 Ports: the master (or a standalone process) serves the plan's ``metrics_port``; worker k
-(Locust's worker index, from 0) serves ``metrics_port + 1 + k``. Counters and ``in_flight``
-are per process: sum them over the ports. ``shopsim_load_target`` and ``shopsim_load_users``
+(Locust's worker index, from 0) serves ``metrics_port + 1 + k``. Counters and the in-flight
+gauges are per process: sum them over the ports. ``shopsim_load_target`` and ``shopsim_load_users``
 describe the whole run and are served by the master/standalone process only.
 
 - ``shopsim_load_requests_total{name,method,result}`` result ok, failure, error_page (the dog)
@@ -13,6 +13,7 @@ describe the whole run and are served by the master/standalone process only.
 - ``shopsim_load_arrivals_total`` (every arrival whose time came, dropped ones included),
   ``shopsim_load_arrivals_late_total`` (started > 50 ms after its time),
   ``shopsim_load_arrivals_dropped_total`` (max_in_flight reached), ``shopsim_load_in_flight``
+- ``shopsim_load_checkouts_in_flight``: orders sent (checkout and gift forms), not answered yet
 - ``shopsim_load_target``, ``shopsim_load_users``, ``shopsim_load_cpu_percent`` (this
   process, psutil, every second; above 90 % its latencies are not to be trusted)
 """
@@ -93,6 +94,11 @@ class LoadMetrics:
         )
         self.in_flight = Gauge(
             "shopsim_load_in_flight", "Open-model journeys running now.", registry=registry
+        )
+        self.checkouts_in_flight = Gauge(
+            "shopsim_load_checkouts_in_flight",
+            "Orders sent from the checkout or gift forms and not answered yet.",
+            registry=registry,
         )
         self.cpu = Gauge(
             "shopsim_load_cpu_percent",

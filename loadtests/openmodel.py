@@ -139,7 +139,14 @@ class Scheduler:
             )
 
         customer = n % self.plan.customers + 1
-        visit = Visit(session, rng, customer, lag_s=lag, on_first_response=first_response)
+        visit = Visit(
+            session,
+            rng,
+            customer,
+            lag_s=lag,
+            on_first_response=first_response,
+            checkouts_in_flight=None if self.metrics is None else self.metrics.checkouts_in_flight,
+        )
         if self.metrics is not None:
             self.metrics.in_flight.inc()
         try:

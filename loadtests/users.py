@@ -25,6 +25,7 @@ from locust.contrib.fasthttp import FastHttpUser
 from locust.exception import StopTest
 from locust.user.users import LOCUST_STATE_STOPPING
 
+from .exporter import metrics_of
 from .journeys import run_journey
 from .plan import PlanError, check_loopback, read_plan
 from .share import wait_for_share
@@ -67,7 +68,9 @@ class JourneyUser(FastHttpUser):
         """Run the journey once as this user's customer."""
         if self.number is None:
             return
-        visit = Visit(self.client, self.rng, self.customer_id)
+        metrics = metrics_of(self.environment)
+        waiting = None if metrics is None else metrics.checkouts_in_flight
+        visit = Visit(self.client, self.rng, self.customer_id, checkouts_in_flight=waiting)
         fire = self.environment.events.request.fire
         run_journey(self.journey, visit, fire, time.perf_counter())
 

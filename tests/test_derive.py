@@ -48,3 +48,45 @@ def test_quantile_interpolates_like_prometheus():
     assert quantile(0.5, buckets) == pytest.approx(0.1)
     assert quantile(0.95, buckets) == pytest.approx(0.75)
     assert quantile(0.95, {0.1: 0.0, math.inf: 0.0}) is None
+
+
+def test_load_numbers_add_up_every_load_process():
+    def worker(arrivals: float, ok: float, failed: float, waiting: float) -> str:
+        gauge = "# TYPE shopsim_load_checkouts_in_flight gauge\n"
+        return (
+            load_text(arrivals, ok, failed)
+            + gauge
+            + f"shopsim_load_checkouts_in_flight {waiting}\n"
+        )
+
+    d = Deriver()
+    d.push(
+        snap(
+            0.0,
+            load=worker(0, 0, 0, 0),
+            **{"load-1": worker(50, 4, 0, 1), "load-2": worker(49, 4, 0, 2)},
+        )
+    )
+    values = d.push(
+        snap(
+            1.0,
+            load=worker(0, 0, 0, 0),
+            **{"load-1": worker(56, 7, 1, 3), "load-2": worker(55, 6, 0, 4)},
+        )
+    )
+    assert values["arrivals_per_s"] == pytest.approx(12.0)  # 6 + 6: the master makes none
+    assert values["checkouts_per_s"] == pytest.approx(6.0)  # 3 + 1 + 2 answered
+    assert values["checkout_error_ratio"] == pytest.approx(1 / 6)
+    assert values["checkouts_in_flight"] == 7.0
+
+
+def test_checkouts_answered_count_over_the_window():
+    d = Deriver()
+    for t in range(9):  # 2 checkouts answered a second for 3 s, then none for 5 s
+        done = 2 * min(t, 3)
+        values = d.push(snap(float(t), load=load_text(10 * t, done, 0)))
+        if t == 3:
+            assert values["checkouts_per_s"] == pytest.approx(6 / 3)  # 3 s of history so far
+    assert values["checkouts_per_s"] == 0.0  # the last 5 s: known to be none, not unknown
+    assert values["checkout_error_ratio"] is None
+    assert values["checkouts_in_flight"] == 0.0  # the gauge is absent: nothing in flight

@@ -1,8 +1,9 @@
 """The few numbers a game day watches every second, computed from recent snapshots.
 
 `DERIVED` is the explicit table of what stop conditions and the live view may use. Rates are
-over the last second; ratios and percentiles over a short window (5 s) so one slow second does
-not flap them. A value is None while there is nothing to compute it from.
+over the last second; checkout figures, ratios and percentiles over a short window (5 s) so one
+slow second does not flap them. A value is None while there is nothing to compute it from. The
+load generator's numbers are summed over all its processes (sources load, load-1, ...).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ WINDOW = 5  # snapshots (seconds) for ratios and percentiles
 LOAD = "load"  # sources named load, load-1, ... are the load generator's processes
 
 
-def _is_load(source: str) -> bool:
+def is_load_source(source: str) -> bool:
+    """True for the load generator's processes: load (master or standalone), load-1, ..."""
     return source == LOAD or source.startswith(LOAD + "-")
 
 
@@ -48,13 +50,13 @@ class Window:
 
 
 def _load_sources(snap: Snapshot) -> list[str]:
-    return [s for s in snap.values if _is_load(s)]
+    return [s for s in snap.values if is_load_source(s)]
 
 
 def _common(old: Snapshot, new: Snapshot, load: bool = True) -> list[str]:
     """Sources scraped in both snapshots: a source missing from one would turn its whole
     counter into a one-second increase."""
-    return [s for s in new.values if s in old.values and _is_load(s) == load]
+    return [s for s in new.values if s in old.values and is_load_source(s) == load]
 
 
 def _rate(name: str, **match: str) -> Callable[[Window], float | None]:
@@ -76,6 +78,19 @@ def checkout_error_ratio(w: Window) -> float | None:
     good = (counts["ok"] or 0.0) + (counts["sold_out"] or 0.0)
     bad = (counts["failure"] or 0.0) + (counts["error_page"] or 0.0)
     return None if good + bad == 0 else bad / (good + bad)
+
+
+def checkouts_per_s(w: Window) -> float | None:
+    """Checkouts answered per second over the window, whatever their result."""
+    done = w.delta("shopsim_load_checkouts_total", WINDOW)
+    return None if done is None else done / w.seconds(WINDOW)
+
+
+def checkouts_in_flight(w: Window) -> float | None:
+    """Checkouts sent and not answered yet, over every load process."""
+    snap = w.snaps[-1]
+    sources = _load_sources(snap)
+    return snap.total("shopsim_load_checkouts_in_flight", sources) if sources else None
 
 
 def browse_error_ratio(w: Window) -> float | None:
@@ -136,7 +151,7 @@ def quantile(q: float, buckets: dict[float, float]) -> float | None:
 def load_cpu_percent(w: Window) -> float | None:
     """The busiest load process's own CPU use."""
     snap = w.snaps[-1]
-    values = [snap.total("shopsim_load_cpu_percent", [s]) for s in snap.values if _is_load(s)]
+    values = [snap.total("shopsim_load_cpu_percent", [s]) for s in snap.values if is_load_source(s)]
     return max(values) if values else None
 
 
@@ -157,6 +172,8 @@ DERIVED: dict[str, Callable[[Window], float | None]] = {
     "load_target": load_target,
     "arrivals_per_s": _rate("shopsim_load_arrivals_total"),
     "dropped_arrivals_per_s": _rate("shopsim_load_arrivals_dropped_total"),
+    "checkouts_per_s": checkouts_per_s,
+    "checkouts_in_flight": checkouts_in_flight,
     "checkout_error_ratio": checkout_error_ratio,
     "checkout_p95_seconds": checkout_p95_seconds,
     "browse_error_ratio": browse_error_ratio,

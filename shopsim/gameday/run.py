@@ -22,7 +22,7 @@ from typing import Any
 from shopsim.faults.control import ChaosClient
 from shopsim.faults.timeline import Timeline, TimelineEvent
 from shopsim.gameday.derive import Deriver, active_faults
-from shopsim.gameday.live import LiveView
+from shopsim.gameday.live import LiveView, worth_warning
 from shopsim.gameday.loader import to_plan, to_timeline
 from shopsim.gameday.loadproc import LoadProcess
 from shopsim.gameday.rundir import RunDir
@@ -239,7 +239,9 @@ class GameDay:
             faults = active_faults(snap)
             phase = live.phase(elapsed)
             self.run_dir.row(elapsed, phase, values, faults)
-            live.show(elapsed, phase, values, faults, snap.failed)
+            # After the schedule the load's processes exit one by one: that is no failure.
+            expected = elapsed < self.duration_s and load.running()
+            live.show(elapsed, phase, values, faults, worth_warning(snap.failed, expected))
             if errors:
                 raise RuntimeError(f"fault timeline failed: {errors[0]}")
             if stack is not None and (dead := stack.dead()):
