@@ -90,3 +90,14 @@ def test_checkouts_answered_count_over_the_window():
     assert values["checkouts_per_s"] == 0.0  # the last 5 s: known to be none, not unknown
     assert values["checkout_error_ratio"] is None
     assert values["checkouts_in_flight"] == 0.0  # the gauge is absent: nothing in flight
+
+
+def test_a_load_process_counts_from_zero_when_first_scraped():
+    pages = "# TYPE shopsim_error_pages_total counter\nshopsim_error_pages_total 40\n"
+    d = Deriver(started_at=0.0)
+    values = d.push(snap(1.0, load=load_text(11, 0, 0), storefront=pages))
+    assert values["arrivals_per_s"] == pytest.approx(11.0)  # made before the first scrape
+    assert values["error_pages_per_s"] is None  # the store ran before: its counter is no news
+    # A worker first answering a second later also started from zero.
+    values = d.push(snap(2.0, load=load_text(20, 0, 0), **{"load-1": load_text(8, 0, 0)}))
+    assert values["arrivals_per_s"] == pytest.approx(9.0 + 8.0)

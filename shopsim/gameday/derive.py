@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shopsim.gameday.sampler import Snapshot
 
@@ -30,33 +30,47 @@ def _is_checkout(name: str) -> bool:
 
 @dataclass
 class Window:
-    """The last few snapshots, oldest first."""
+    """The last few snapshots, oldest first, and when each load source was first scraped."""
 
     snaps: deque[Snapshot]
+    born: dict[str, float] = field(default_factory=dict)
+
+    def pair(self, span: int) -> tuple[Snapshot, Snapshot]:
+        """The snapshot `span` back (or the oldest) and the newest."""
+        return self.snaps[max(0, len(self.snaps) - 1 - span)], self.snaps[-1]
+
+    def sources(self, old: Snapshot, new: Snapshot, load: bool = True) -> list[str]:
+        """Sources whose increase from `old` to `new` is known: those scraped both times, and
+        load processes first scraped after `old`, whose counters started at zero with them.
+
+        A source that merely missed `old` is left out: its whole counter would count as an
+        increase. Services are never new: they ran before the game day's load began.
+        """
+        return [
+            s
+            for s in new.values
+            if is_load_source(s) == load
+            and (s in old.values or (load and self.born.get(s, old.at) > old.at))
+        ]
 
     def delta(self, name: str, span: int = 1, load: bool = True, **match: str) -> float | None:
         """Increase of a counter over the last `span` snapshots (None without enough history)."""
         if len(self.snaps) < 2:
             return None
-        old, new = self.snaps[max(0, len(self.snaps) - 1 - span)], self.snaps[-1]
-        pick = _common(old, new, load)
+        old, new = self.pair(span)
+        pick = self.sources(old, new, load)
         if not pick:
             return None  # no source answered both times: unknown, not zero
         return max(0.0, new.total(name, pick, **match) - old.total(name, pick, **match))
 
     def seconds(self, span: int = 1) -> float:
-        old = self.snaps[max(0, len(self.snaps) - 1 - span)]
-        return max(1e-6, self.snaps[-1].at - old.at)
+        """Seconds between the snapshot `span` back (or the oldest) and the newest."""
+        old, new = self.pair(span)
+        return max(1e-6, new.at - old.at)
 
 
 def _load_sources(snap: Snapshot) -> list[str]:
     return [s for s in snap.values if is_load_source(s)]
-
-
-def _common(old: Snapshot, new: Snapshot, load: bool = True) -> list[str]:
-    """Sources scraped in both snapshots: a source missing from one would turn its whole
-    counter into a one-second increase."""
-    return [s for s in new.values if s in old.values and is_load_source(s) == load]
 
 
 def _rate(name: str, **match: str) -> Callable[[Window], float | None]:
@@ -97,8 +111,8 @@ def browse_error_ratio(w: Window) -> float | None:
     """Failed share of non-checkout requests in the window (client side)."""
     if len(w.snaps) < 2:
         return None
-    old, new = w.snaps[max(0, len(w.snaps) - 1 - WINDOW)], w.snaps[-1]
-    sources = _common(old, new)
+    old, new = w.pair(WINDOW)
+    sources = w.sources(old, new)
     good = bad = 0.0
     for labels, value in new.series("shopsim_load_requests_total", sources).items():
         tags = dict(labels)
@@ -116,8 +130,8 @@ def checkout_p95_seconds(w: Window) -> float | None:
     """95th percentile of checkout request latency in the window, from bucket increases."""
     if len(w.snaps) < 2:
         return None
-    old, new = w.snaps[max(0, len(w.snaps) - 1 - WINDOW)], w.snaps[-1]
-    sources = _common(old, new)
+    old, new = w.pair(WINDOW)
+    sources = w.sources(old, new)
     buckets: dict[float, float] = {}
     name = "shopsim_load_request_duration_seconds_bucket"
     before = old.series(name, sources)
@@ -183,13 +197,21 @@ DERIVED: dict[str, Callable[[Window], float | None]] = {
 
 
 class Deriver:
-    """Keeps the window and computes every derived value for the newest snapshot."""
+    """Keeps the window and computes every derived value for the newest snapshot.
 
-    def __init__(self) -> None:
+    Given when the load started, the window begins with an empty snapshot at that moment, so
+    what the load did before its first scrape counts in the first second instead of vanishing.
+    """
+
+    def __init__(self, started_at: float | None = None) -> None:
         self.window = Window(deque(maxlen=WINDOW + 1))
+        if started_at is not None:
+            self.window.snaps.append(Snapshot(at=started_at))
 
     def push(self, snap: Snapshot) -> dict[str, float | None]:
         """Add a snapshot; return every derived value now."""
+        for source in _load_sources(snap):
+            self.window.born.setdefault(source, snap.at)
         self.window.snaps.append(snap)
         return {name: compute(self.window) for name, compute in DERIVED.items()}
 

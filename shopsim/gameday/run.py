@@ -225,7 +225,7 @@ class GameDay:
         stack: Stack | None,
         errors: list[BaseException],
     ) -> Outcome:
-        deriver = Deriver()
+        deriver = Deriver(started_at=time.time() - (time.monotonic() - t0))
         stops = StopWatch(list(self.scenario.stop_conditions), self.scale)
         live = LiveView(self.echo, self.scenario, self.scale)
         next_tick = t0
