@@ -6,7 +6,7 @@ gauges are per process: sum them over the ports. ``shopsim_load_target`` and ``s
 describe the whole run and are served by the master/standalone process only.
 
 - ``shopsim_load_requests_total{name,method,result}`` result ok, failure, error_page (the dog)
-- ``shopsim_load_request_duration_seconds{name}``: open-model arrivals' first request is
+- ``shopsim_load_request_duration_seconds{name,method}``: open-model arrivals' first request is
   timed from the arrival's intended start (coordinated-omission correction)
 - ``shopsim_load_journeys_total{journey,result}`` and ``shopsim_load_checkouts_total{result}``,
   result ok, sold_out, error_page, failure (see journeys.py)
@@ -63,7 +63,7 @@ class LoadMetrics:
             "shopsim_load_request_duration_seconds",
             "Request latency seen by the load generator (open model: first request of an "
             "arrival timed from its intended start).",
-            ["name"],
+            ["name", "method"],
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
@@ -120,7 +120,7 @@ class LoadMetrics:
         for method, name in REQUEST_NAMES:
             for result in REQUEST_RESULTS:
                 self._request_child(name, method, result)
-            self.duration.labels(name)
+            self.duration.labels(name, method)
         for journey in JOURNEYS:
             for result in JOURNEY_RESULTS:
                 self.journeys.labels(journey, result)
@@ -160,7 +160,7 @@ class LoadMetrics:
             result = "failure"
         self._request_child(name, request_type, result).inc()
         seconds = (response_time or 0.0) / 1000 + float(context.get("schedule_lag_s", 0.0))
-        self.duration.labels(name).observe(seconds)
+        self.duration.labels(name, request_type).observe(seconds)
 
     def arrival(self, *, late: bool, dropped: bool) -> None:
         """Count one open-model arrival."""

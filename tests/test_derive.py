@@ -101,3 +101,27 @@ def test_a_load_process_counts_from_zero_when_first_scraped():
     # A worker first answering a second later also started from zero.
     values = d.push(snap(2.0, load=load_text(20, 0, 0), **{"load-1": load_text(8, 0, 0)}))
     assert values["arrivals_per_s"] == pytest.approx(9.0 + 8.0)
+
+
+def histogram(get_fast: int, post_slow: int) -> str:
+    """GET /checkout (the page) answered under 0.1 s, POST /checkout (the order) in 2.5-5 s."""
+    lines = ["# TYPE shopsim_load_request_duration_seconds histogram"]
+    for le in ("0.1", "2.5", "5.0", "+Inf"):
+        get = get_fast
+        post = 0 if le in ("0.1", "2.5") else post_slow
+        bucket = "shopsim_load_request_duration_seconds_bucket"
+        lines.append(f'{bucket}{{le="{le}",method="GET",name="/checkout"}} {get}')
+        lines.append(f'{bucket}{{le="{le}",method="POST",name="/checkout"}} {post}')
+    return "\n".join(lines) + "\n"
+
+
+def test_checkout_p95_is_the_orders_not_the_checkout_page():
+    d = Deriver()
+    d.push(snap(0.0, load=histogram(0, 0)))
+    values = d.push(snap(1.0, load=histogram(100, 10)))
+    assert values["checkout_p95_seconds"] == pytest.approx(2.5 + 2.5 * 0.95)
+    values = d.push(snap(2.0, load=histogram(200, 10)))  # orders stopped: pages still load
+    assert values["checkout_p95_seconds"] == pytest.approx(2.5 + 2.5 * 0.95)  # the window's
+    for t in range(3, 8):
+        values = d.push(snap(float(t), load=histogram(100 * t, 10)))
+    assert values["checkout_p95_seconds"] is None  # no order answered in the window

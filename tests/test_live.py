@@ -41,6 +41,10 @@ def test_total_outage_reads_as_zero_answered_and_a_pile_in_flight():
     assert line.endswith("! no checkout answered in 5s, 153 waiting")
 
 
+def test_first_checkouts_on_their_way_are_no_outage():
+    assert "!" not in render(4, "stage 1/2", OUTAGE | {"checkouts_in_flight": 2.0}, [], [])
+
+
 def test_no_data_is_dashes_and_no_outage_warning():
     line = render(1, "stage 1/2", NO_DATA, [], [])
     assert "arrivals    -     checkouts   -    ok   -    in flight  -    p95   -   " in line

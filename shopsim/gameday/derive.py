@@ -28,6 +28,11 @@ def _is_checkout(name: str) -> bool:
     return "checkout" in name or "gift" in name
 
 
+def _is_order(tags: dict[str, str]) -> bool:
+    """An order placed (POST /checkout, POST /registries/[id]/gift), not the checkout page."""
+    return tags.get("method") == "POST" and _is_checkout(tags.get("name", ""))
+
+
 @dataclass
 class Window:
     """The last few snapshots, oldest first, and when each load source was first scraped."""
@@ -127,7 +132,8 @@ def browse_error_ratio(w: Window) -> float | None:
 
 
 def checkout_p95_seconds(w: Window) -> float | None:
-    """95th percentile of checkout request latency in the window, from bucket increases."""
+    """95th percentile of order latency (the POSTs that place them) in the window, from the
+    histogram buckets' increases."""
     if len(w.snaps) < 2:
         return None
     old, new = w.pair(WINDOW)
@@ -137,7 +143,7 @@ def checkout_p95_seconds(w: Window) -> float | None:
     before = old.series(name, sources)
     for labels, value in new.series(name, sources).items():
         tags = dict(labels)
-        if not _is_checkout(tags.get("name", "")):
+        if not _is_order(tags):
             continue
         le = math.inf if tags["le"] == "+Inf" else float(tags["le"])
         buckets[le] = buckets.get(le, 0.0) + value - before.get(labels, 0.0)

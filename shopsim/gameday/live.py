@@ -61,7 +61,7 @@ def render(
     if faults:
         line += "  faults " + ",".join(faults)
     warnings = []
-    if done == 0 and waiting:
+    if done == 0 and waiting and elapsed >= WINDOW:  # the first ones need a few seconds
         warnings.append(f"no checkout answered in {WINDOW}s, {waiting:.0f} waiting")
     cpu = values.get("load_cpu_percent")
     if cpu is not None and cpu > CPU_WARN:
