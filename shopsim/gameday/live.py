@@ -1,12 +1,13 @@
 """The live view: one line a second while a game day runs.
 
-    t=  42s  stage 2/4   arrivals 29.8/s  checkouts  5.2/s ok  71.0% in flight   12  p95 2.41s
-             dog 3.0/s  faults latency->payment   ! load CPU 93%: latencies not trustworthy
+    t=   42s  stage 2/4   arrivals  29.8/s  checkouts  5.2/s ok  71.0% in flight   12  p95  2.41s
+      dog  3.0/s  faults latency->payment  ! load CPU 93%: latencies not trustworthy
 
-Checkouts are those answered per second (over the last 5 s) with the share that went well, and
-those sent but not answered yet. A total outage reads as such: ``checkouts 0.0/s`` with a
-growing ``in flight`` and a warning, while ``-`` only ever means "no data". A plain line per
-second (no cursor tricks) reads the same in a terminal, a CI log and a file.
+(one line, wrapped here). Checkouts are those answered per second over the last 5 s, with the
+share that went well, and those sent but not answered yet. A total outage reads as such:
+``checkouts  0.0/s`` beside a growing ``in flight``, and a warning; ``-`` only ever means that
+there is nothing to compute a number from. A plain line per second (no cursor tricks) reads the
+same in a terminal, a CI log and a file.
 """
 
 from __future__ import annotations

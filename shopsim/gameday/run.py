@@ -10,8 +10,6 @@ stopped if this run started it, and the manifest records the outcome.
 
 from __future__ import annotations
 
-import random
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +24,7 @@ from shopsim.gameday.live import LiveView, worth_warning
 from shopsim.gameday.loader import to_plan, to_timeline
 from shopsim.gameday.loadproc import LoadProcess
 from shopsim.gameday.rundir import RunDir
-from shopsim.gameday.sampler import Sampler
+from shopsim.gameday.sampler import Sampler, free_ports, load_sources
 from shopsim.runner import Stack, check_health
 from shopsim.seed import apply, generate
 from shopsim.settings import SERVICE_NAMES, Settings
@@ -69,39 +67,6 @@ class StopWatch:
                 bound = f"> {cond.above}" if cond.above is not None else f"< {cond.below}"
                 return f"{cond.metric} {bound} for {cond.for_s / self.scale:g}s (now {value:.3g})"
         return None
-
-
-def free_ports(count: int) -> int:
-    """The first of `count` consecutive free loopback ports, chosen at run time.
-
-    Below the kernel's ephemeral range (32768 and up), so that no client socket takes one of
-    them between this check and the load process binding it.
-    """
-    rng = random.Random()
-    for _ in range(100):
-        base = rng.randrange(10_000, 32_768 - count)
-        socks: list[socket.socket] = []
-        try:
-            for port in range(base, base + count):
-                sock = socket.socket()
-                socks.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue  # one of the next ports is taken: look elsewhere
-        finally:
-            for sock in socks:
-                sock.close()
-    raise RuntimeError(f"no {count} consecutive free ports on 127.0.0.1")
-
-
-def load_sources(metrics_port: int, processes: int) -> dict[str, str]:
-    """The load generator's metrics: load (master or standalone) on metrics_port, and with
-    workers load-1..load-N on the ports after it (exporter.py: worker k serves port + 1 + k)."""
-    sources = {"load": f"http://127.0.0.1:{metrics_port}/metrics"}
-    for k in range(1, processes + 1 if processes > 1 else 1):
-        sources[f"load-{k}"] = f"http://127.0.0.1:{metrics_port + k}/metrics"
-    return sources
 
 
 class GameDay:
