@@ -1,18 +1,19 @@
 """Prometheus metrics of the load process, served on 127.0.0.1 for the orchestrator to sample.
 
 Ports: the master (or a standalone process) serves the plan's ``metrics_port``; worker k
-(Locust's worker index, from 0) serves ``metrics_port + 1 + k``. Counters and ``in_flight``
-are per process: sum them over the ports. ``shopsim_load_target`` and ``shopsim_load_users``
+(Locust's worker index, from 0) serves ``metrics_port + 1 + k``. Counters and the in-flight
+gauges are per process: sum them over the ports. ``shopsim_load_target`` and ``shopsim_load_users``
 describe the whole run and are served by the master/standalone process only.
 
 - ``shopsim_load_requests_total{name,method,result}`` result ok, failure, error_page (the dog)
-- ``shopsim_load_request_duration_seconds{name}``: open-model arrivals' first request is
+- ``shopsim_load_request_duration_seconds{name,method}``: open-model arrivals' first request is
   timed from the arrival's intended start (coordinated-omission correction)
 - ``shopsim_load_journeys_total{journey,result}`` and ``shopsim_load_checkouts_total{result}``,
   result ok, sold_out, error_page, failure (see journeys.py)
 - ``shopsim_load_arrivals_total`` (every arrival whose time came, dropped ones included),
   ``shopsim_load_arrivals_late_total`` (started > 50 ms after its time),
   ``shopsim_load_arrivals_dropped_total`` (max_in_flight reached), ``shopsim_load_in_flight``
+- ``shopsim_load_checkouts_in_flight``: orders sent (checkout and gift forms), not answered yet
 - ``shopsim_load_target``, ``shopsim_load_users``, ``shopsim_load_cpu_percent`` (this
   process, psutil, every second; above 90 % its latencies are not to be trusted)
 """
@@ -62,7 +63,7 @@ class LoadMetrics:
             "shopsim_load_request_duration_seconds",
             "Request latency seen by the load generator (open model: first request of an "
             "arrival timed from its intended start).",
-            ["name"],
+            ["name", "method"],
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
@@ -94,6 +95,11 @@ class LoadMetrics:
         self.in_flight = Gauge(
             "shopsim_load_in_flight", "Open-model journeys running now.", registry=registry
         )
+        self.checkouts_in_flight = Gauge(
+            "shopsim_load_checkouts_in_flight",
+            "Orders sent from the checkout or gift forms and not answered yet.",
+            registry=registry,
+        )
         self.cpu = Gauge(
             "shopsim_load_cpu_percent",
             "CPU used by this load process (100 = one core); above 90 its timings are suspect.",
@@ -114,7 +120,7 @@ class LoadMetrics:
         for method, name in REQUEST_NAMES:
             for result in REQUEST_RESULTS:
                 self._request_child(name, method, result)
-            self.duration.labels(name)
+            self.duration.labels(name, method)
         for journey in JOURNEYS:
             for result in JOURNEY_RESULTS:
                 self.journeys.labels(journey, result)
@@ -154,7 +160,7 @@ class LoadMetrics:
             result = "failure"
         self._request_child(name, request_type, result).inc()
         seconds = (response_time or 0.0) / 1000 + float(context.get("schedule_lag_s", 0.0))
-        self.duration.labels(name).observe(seconds)
+        self.duration.labels(name, request_type).observe(seconds)
 
     def arrival(self, *, late: bool, dropped: bool) -> None:
         """Count one open-model arrival."""

@@ -51,7 +51,7 @@ def _refuse(environment: Environment, message: str) -> None:
 
 @events.init.add_listener
 def on_init(environment: Environment, runner: Runner | None, **_: Any) -> None:
-    """Refuse a non-loopback host, then wire the shares, the metrics and the hard stop."""
+    """Refuse a non-loopback host, then wire the metrics, the shares and the hard stop."""
     options = environment.parsed_options
     headless = bool(getattr(options, "headless", False))
     worker = isinstance(runner, WorkerRunner)
@@ -60,8 +60,9 @@ def on_init(environment: Environment, runner: Runner | None, **_: Any) -> None:
             check_loopback(environment.host)
         except PlanError as err:
             sys.exit(f"shopsim loadtests: {err}")
-    share.install(environment, runner)
     exporter.install(environment, runner, PLAN.metrics_port)
+    # Last: a worker's users wait for it, so none runs before the metrics are in place.
+    share.install(environment, runner)
     run_time = getattr(options, "run_time", None)
     if SHAPE is not None and run_time and headless and not worker:
         # Locust waits for a shape to finish before it arms --run-time: arm it here instead.

@@ -6,11 +6,13 @@ process runs a scheduler instead:
 
 - Arrival n is due when the integral of the rate reaches n (schedule.py): every 1/r seconds at
   a constant rate r, closer together along a rising ramp. The clock starts when the shape
-  starts, on every process alike; process k of N takes arrivals k, k+N, ... (share.py).
+  starts, on every process alike; process k of N takes arrivals k, k+N, ... (share.py). A
+  worker schedules nothing before it knows its share; arrivals due while it waits start late.
 - The scheduler sleeps until an arrival is due and never waits for a response: each arrival
   runs one journey in its own greenlet from a pool of max_in_flight / N. An arrival that finds
   the pool full is dropped and counted; one started more than 50 ms after it was due is
-  counted late (it still runs).
+  counted late (it still runs). When the run stops, every arrival already due is still made
+  and the later ones are not, so a busy process that notices the end late loses nothing.
 - The first request's latency and the whole journey are timed from the intended start, as wrk2
   and k6 do, so a backlog in the load process or the store shows up as latency.
 
@@ -38,7 +40,7 @@ from .exporter import metrics_of
 from .journeys import ARRIVAL_TYPE, JOURNEYS, run_journey
 from .plan import Plan, PlanError, check_loopback, read_plan
 from .schedule import arrival_times
-from .share import share_of
+from .share import Share, wait_for_share
 from .users import user_seed
 from .visit import Visit
 
@@ -57,15 +59,15 @@ class ArrivalDropped(Exception):
 class Scheduler:
     """This process's arrivals: their schedule, their greenlets, their connections."""
 
-    def __init__(self, user: User, plan: Plan) -> None:
+    def __init__(self, user: User, plan: Plan, share: Share) -> None:
         self.user = user
         self.environment = user.environment
         self.host = user.host
         self.plan = plan
-        self.share = share_of(self.environment)
+        self.share = share
         self.metrics = metrics_of(self.environment)
         self.fire = self.environment.events.request.fire
-        self.cap = max(1, math.ceil(plan.max_in_flight / self.share.count))
+        self.cap = max(1, math.ceil(plan.max_in_flight / share.count))
         self.pool = Pool(self.cap)
         self.connections = HTTPClientPool(
             concurrency=self.cap,
@@ -81,9 +83,6 @@ class Scheduler:
         stages = shape.stage_table() if hasattr(shape, "stage_table") else ()
         if not stages:
             log.error("the open model needs a shape with stages (SHOPSIM_LOAD_PLAN)")
-            return
-        if not self.share.known:
-            log.error("no share of the load received from the master: this worker stays idle")
             return
         epoch = self.share.started_perf()
         first, step = self.share.index, self.share.count
@@ -108,13 +107,13 @@ class Scheduler:
         self.pool.join()
 
     def _sleep_until(self, due: float) -> bool:
-        """Sleep until `due` (perf_counter); False as soon as the run is stopping."""
+        """Sleep until `due` (perf_counter); False if the run stops before it comes."""
         while True:
-            if self.user._state == LOCUST_STATE_STOPPING:
-                return False
             wait = due - time.perf_counter()
             if wait <= 0:
-                return True
+                return True  # due before the stop was seen: its time came, it is made
+            if self.user._state == LOCUST_STATE_STOPPING:
+                return False
             gevent.sleep(min(wait, STOP_CHECK_S))
 
     def arrive(self, n: int, due: float, lag: float) -> None:
@@ -140,7 +139,14 @@ class Scheduler:
             )
 
         customer = n % self.plan.customers + 1
-        visit = Visit(session, rng, customer, lag_s=lag, on_first_response=first_response)
+        visit = Visit(
+            session,
+            rng,
+            customer,
+            lag_s=lag,
+            on_first_response=first_response,
+            checkouts_in_flight=None if self.metrics is None else self.metrics.checkouts_in_flight,
+        )
         if self.metrics is not None:
             self.metrics.in_flight.inc()
         try:
@@ -170,13 +176,19 @@ class OpenModelUser(User):
             log.error("%s", err)
             raise StopTest(str(err)) from None
         self.scheduler: Scheduler | None = None
+        self.scheduled = False
 
     @task
     def schedule(self) -> None:
         """Run the whole schedule once (Locust's --stop-timeout lets its last journeys finish)."""
-        if self.scheduler is None:
-            self.scheduler = Scheduler(self, read_plan(os.environ))
-            self.scheduler.run()
+        if self.scheduled:
+            return
+        self.scheduled = True
+        share = wait_for_share(self.environment, lambda: self._state == LOCUST_STATE_STOPPING)
+        if share is None:
+            return  # no share for this process, or the run stopped while it waited
+        self.scheduler = Scheduler(self, read_plan(os.environ), share)
+        self.scheduler.run()
 
     def on_stop(self) -> None:
         if self.scheduler is not None:

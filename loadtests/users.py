@@ -23,10 +23,12 @@ from typing import ClassVar
 from locust import constant_pacing, task
 from locust.contrib.fasthttp import FastHttpUser
 from locust.exception import StopTest
+from locust.user.users import LOCUST_STATE_STOPPING
 
+from .exporter import metrics_of
 from .journeys import run_journey
 from .plan import PlanError, check_loopback, read_plan
-from .share import share_of
+from .share import wait_for_share
 from .visit import Visit
 
 log = logging.getLogger("shopsim.loadtests")
@@ -53,14 +55,22 @@ class JourneyUser(FastHttpUser):
             log.error("%s", err)
             raise StopTest(str(err)) from None
         plan = read_plan(os.environ)
-        self.number = share_of(self.environment).next_user_number()
+        self.number: int | None = None
+        share = wait_for_share(self.environment, lambda: self._state == LOCUST_STATE_STOPPING)
+        if share is None:
+            return  # no share for this process: the user stays idle
+        self.number = share.next_user_number()
         self.rng = random.Random(user_seed(plan.seed, self.number))
         self.customer_id = self.number % plan.customers + 1
 
     @task
     def one_journey(self) -> None:
         """Run the journey once as this user's customer."""
-        visit = Visit(self.client, self.rng, self.customer_id)
+        if self.number is None:
+            return
+        metrics = metrics_of(self.environment)
+        waiting = None if metrics is None else metrics.checkouts_in_flight
+        visit = Visit(self.client, self.rng, self.customer_id, checkouts_in_flight=waiting)
         fire = self.environment.events.request.fire
         run_journey(self.journey, visit, fire, time.perf_counter())
 

@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 ERROR_PAGE_MARK = "Something went wrong on our end"
 SOLD_OUT = re.compile(r"only [0-9]+ of ([A-Z]+-[0-9]{4}) left in stock")
@@ -38,6 +38,14 @@ class JourneyStop(Exception):
         self.result = result
 
 
+class Level(Protocol):
+    """A gauge to count what is in flight (prometheus_client's Gauge is one)."""
+
+    def inc(self, amount: float = 1) -> None: ...
+
+    def dec(self, amount: float = 1) -> None: ...
+
+
 @dataclass(frozen=True)
 class Page:
     status: int
@@ -58,6 +66,8 @@ class Visit:
     on_first_response: Callable[[float], None] | None = None
     first_response_at: float | None = None
     checkouts: list[str] = field(default_factory=list)
+    #: Counts this visit's orders while they wait for their answer.
+    checkouts_in_flight: Level | None = None
 
     def page(
         self,
@@ -73,15 +83,23 @@ class Visit:
         """One request, validated; raises JourneyStop unless the page is as expected."""
         context = {"schedule_lag_s": self.lag_s} if self.first_response_at is None else {}
         sold_out = False
-        with self.client.request(
-            method,
-            path,
-            name=name,
-            data=data,
-            catch_response=True,
-            allow_redirects=False,
-            context=context,
-        ) as resp:
+        waiting = self.checkouts_in_flight if checkout else None
+        if waiting is not None:
+            waiting.inc()
+        try:  # the request is sent and answered (or given up) inside request()
+            answered = self.client.request(
+                method,
+                path,
+                name=name,
+                data=data,
+                catch_response=True,
+                allow_redirects=False,
+                context=context,
+            )
+        finally:
+            if waiting is not None:
+                waiting.dec()
+        with answered as resp:
             if self.first_response_at is None:
                 self.first_response_at = time.perf_counter()
                 if self.on_first_response is not None:

@@ -1,8 +1,9 @@
 """The few numbers a game day watches every second, computed from recent snapshots.
 
 `DERIVED` is the explicit table of what stop conditions and the live view may use. Rates are
-over the last second; ratios and percentiles over a short window (5 s) so one slow second does
-not flap them. A value is None while there is nothing to compute it from.
+over the last second; checkout figures, ratios and percentiles over a short window (5 s) so one
+slow second does not flap them. A value is None while there is nothing to compute it from. The
+load generator's numbers are summed over all its processes (sources load, load-1, ...).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shopsim.gameday.sampler import Snapshot
 
@@ -18,7 +19,8 @@ WINDOW = 5  # snapshots (seconds) for ratios and percentiles
 LOAD = "load"  # sources named load, load-1, ... are the load generator's processes
 
 
-def _is_load(source: str) -> bool:
+def is_load_source(source: str) -> bool:
+    """True for the load generator's processes: load (master or standalone), load-1, ..."""
     return source == LOAD or source.startswith(LOAD + "-")
 
 
@@ -26,35 +28,54 @@ def _is_checkout(name: str) -> bool:
     return "checkout" in name or "gift" in name
 
 
+def _is_order(tags: dict[str, str]) -> bool:
+    """An order placed (POST /checkout, POST /registries/[id]/gift), not the checkout page."""
+    return tags.get("method") == "POST" and _is_checkout(tags.get("name", ""))
+
+
 @dataclass
 class Window:
-    """The last few snapshots, oldest first."""
+    """The last few snapshots, oldest first, and when each load source was first scraped."""
 
     snaps: deque[Snapshot]
+    born: dict[str, float] = field(default_factory=dict)
+
+    def pair(self, span: int) -> tuple[Snapshot, Snapshot]:
+        """The snapshot `span` back (or the oldest) and the newest."""
+        return self.snaps[max(0, len(self.snaps) - 1 - span)], self.snaps[-1]
+
+    def sources(self, old: Snapshot, new: Snapshot, load: bool = True) -> list[str]:
+        """Sources whose increase from `old` to `new` is known: those scraped both times, and
+        load processes first scraped after `old`, whose counters started at zero with them.
+
+        A source that merely missed `old` is left out: its whole counter would count as an
+        increase. Services are never new: they ran before the game day's load began.
+        """
+        return [
+            s
+            for s in new.values
+            if is_load_source(s) == load
+            and (s in old.values or (load and self.born.get(s, old.at) > old.at))
+        ]
 
     def delta(self, name: str, span: int = 1, load: bool = True, **match: str) -> float | None:
         """Increase of a counter over the last `span` snapshots (None without enough history)."""
         if len(self.snaps) < 2:
             return None
-        old, new = self.snaps[max(0, len(self.snaps) - 1 - span)], self.snaps[-1]
-        pick = _common(old, new, load)
+        old, new = self.pair(span)
+        pick = self.sources(old, new, load)
         if not pick:
             return None  # no source answered both times: unknown, not zero
         return max(0.0, new.total(name, pick, **match) - old.total(name, pick, **match))
 
     def seconds(self, span: int = 1) -> float:
-        old = self.snaps[max(0, len(self.snaps) - 1 - span)]
-        return max(1e-6, self.snaps[-1].at - old.at)
+        """Seconds between the snapshot `span` back (or the oldest) and the newest."""
+        old, new = self.pair(span)
+        return max(1e-6, new.at - old.at)
 
 
 def _load_sources(snap: Snapshot) -> list[str]:
-    return [s for s in snap.values if _is_load(s)]
-
-
-def _common(old: Snapshot, new: Snapshot, load: bool = True) -> list[str]:
-    """Sources scraped in both snapshots: a source missing from one would turn its whole
-    counter into a one-second increase."""
-    return [s for s in new.values if s in old.values and _is_load(s) == load]
+    return [s for s in snap.values if is_load_source(s)]
 
 
 def _rate(name: str, **match: str) -> Callable[[Window], float | None]:
@@ -78,12 +99,25 @@ def checkout_error_ratio(w: Window) -> float | None:
     return None if good + bad == 0 else bad / (good + bad)
 
 
+def checkouts_per_s(w: Window) -> float | None:
+    """Checkouts answered per second over the window, whatever their result."""
+    done = w.delta("shopsim_load_checkouts_total", WINDOW)
+    return None if done is None else done / w.seconds(WINDOW)
+
+
+def checkouts_in_flight(w: Window) -> float | None:
+    """Checkouts sent and not answered yet, over every load process."""
+    snap = w.snaps[-1]
+    sources = _load_sources(snap)
+    return snap.total("shopsim_load_checkouts_in_flight", sources) if sources else None
+
+
 def browse_error_ratio(w: Window) -> float | None:
     """Failed share of non-checkout requests in the window (client side)."""
     if len(w.snaps) < 2:
         return None
-    old, new = w.snaps[max(0, len(w.snaps) - 1 - WINDOW)], w.snaps[-1]
-    sources = _common(old, new)
+    old, new = w.pair(WINDOW)
+    sources = w.sources(old, new)
     good = bad = 0.0
     for labels, value in new.series("shopsim_load_requests_total", sources).items():
         tags = dict(labels)
@@ -98,17 +132,18 @@ def browse_error_ratio(w: Window) -> float | None:
 
 
 def checkout_p95_seconds(w: Window) -> float | None:
-    """95th percentile of checkout request latency in the window, from bucket increases."""
+    """95th percentile of order latency (the POSTs that place them) in the window, from the
+    histogram buckets' increases."""
     if len(w.snaps) < 2:
         return None
-    old, new = w.snaps[max(0, len(w.snaps) - 1 - WINDOW)], w.snaps[-1]
-    sources = _common(old, new)
+    old, new = w.pair(WINDOW)
+    sources = w.sources(old, new)
     buckets: dict[float, float] = {}
     name = "shopsim_load_request_duration_seconds_bucket"
     before = old.series(name, sources)
     for labels, value in new.series(name, sources).items():
         tags = dict(labels)
-        if not _is_checkout(tags.get("name", "")):
+        if not _is_order(tags):
             continue
         le = math.inf if tags["le"] == "+Inf" else float(tags["le"])
         buckets[le] = buckets.get(le, 0.0) + value - before.get(labels, 0.0)
@@ -136,7 +171,7 @@ def quantile(q: float, buckets: dict[float, float]) -> float | None:
 def load_cpu_percent(w: Window) -> float | None:
     """The busiest load process's own CPU use."""
     snap = w.snaps[-1]
-    values = [snap.total("shopsim_load_cpu_percent", [s]) for s in snap.values if _is_load(s)]
+    values = [snap.total("shopsim_load_cpu_percent", [s]) for s in snap.values if is_load_source(s)]
     return max(values) if values else None
 
 
@@ -157,6 +192,8 @@ DERIVED: dict[str, Callable[[Window], float | None]] = {
     "load_target": load_target,
     "arrivals_per_s": _rate("shopsim_load_arrivals_total"),
     "dropped_arrivals_per_s": _rate("shopsim_load_arrivals_dropped_total"),
+    "checkouts_per_s": checkouts_per_s,
+    "checkouts_in_flight": checkouts_in_flight,
     "checkout_error_ratio": checkout_error_ratio,
     "checkout_p95_seconds": checkout_p95_seconds,
     "browse_error_ratio": browse_error_ratio,
@@ -166,13 +203,21 @@ DERIVED: dict[str, Callable[[Window], float | None]] = {
 
 
 class Deriver:
-    """Keeps the window and computes every derived value for the newest snapshot."""
+    """Keeps the window and computes every derived value for the newest snapshot.
 
-    def __init__(self) -> None:
+    Given when the load started, the window begins with an empty snapshot at that moment, so
+    what the load did before its first scrape counts in the first second instead of vanishing.
+    """
+
+    def __init__(self, started_at: float | None = None) -> None:
         self.window = Window(deque(maxlen=WINDOW + 1))
+        if started_at is not None:
+            self.window.snaps.append(Snapshot(at=started_at))
 
     def push(self, snap: Snapshot) -> dict[str, float | None]:
         """Add a snapshot; return every derived value now."""
+        for source in _load_sources(snap):
+            self.window.born.setdefault(source, snap.at)
         self.window.snaps.append(snap)
         return {name: compute(self.window) for name, compute in DERIVED.items()}
 

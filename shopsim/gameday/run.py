@@ -10,7 +10,6 @@ stopped if this run started it, and the manifest records the outcome.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -24,11 +23,11 @@ from shopsim.faults.timeline import Timeline, TimelineEvent
 from shopsim.gameday import datamap
 from shopsim.gameday.bundled import loadtests_dir, locustfile
 from shopsim.gameday.derive import Deriver, active_faults
-from shopsim.gameday.live import LiveView
+from shopsim.gameday.live import LiveView, worth_warning
 from shopsim.gameday.loader import to_plan, to_timeline
 from shopsim.gameday.loadproc import LoadProcess
 from shopsim.gameday.rundir import RunDir
-from shopsim.gameday.sampler import Sampler
+from shopsim.gameday.sampler import Sampler, free_ports, load_sources
 from shopsim.runner import Stack, check_health
 from shopsim.seed import apply, generate
 from shopsim.settings import SERVICE_NAMES, Settings
@@ -71,13 +70,6 @@ class StopWatch:
                 bound = f"> {cond.above}" if cond.above is not None else f"< {cond.below}"
                 return f"{cond.metric} {bound} for {cond.for_s / self.scale:g}s (now {value:.3g})"
         return None
-
-
-def free_port() -> int:
-    """A free loopback port, chosen at run time."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class GameDay:
@@ -157,7 +149,8 @@ class GameDay:
                 stack = Stack(settings)
                 stack.start()
             self._checkpoint()
-            metrics_port = free_port()
+            # The master's port and one per worker after it: all of them free.
+            metrics_port = free_ports(self.processes + 1)
             plan = to_plan(self.scenario, self.scale, metrics_port, customers=200)
             timeline: Timeline = to_timeline(self.scenario, self.scale)
             with ChaosClient(settings) as chaos:
@@ -171,9 +164,7 @@ class GameDay:
                 processes=self.processes,
             )
             sources = {name: settings.metrics_url(name) for name in SERVICE_NAMES}
-            sources["load"] = f"http://127.0.0.1:{metrics_port}/metrics"
-            for k in range(1, self.processes + 1 if self.processes > 1 else 1):
-                sources[f"load-{k}"] = f"http://127.0.0.1:{metrics_port + k}/metrics"
+            sources |= load_sources(metrics_port, self.processes)
             sampler = Sampler(sources, rd.samples)
             self._checkpoint()
             t0 = time.monotonic()
@@ -211,7 +202,7 @@ class GameDay:
         stack: Stack | None,
         errors: list[BaseException],
     ) -> Outcome:
-        deriver = Deriver()
+        deriver = Deriver(started_at=time.time() - (time.monotonic() - t0))
         stops = StopWatch(list(self.scenario.stop_conditions), self.scale)
         live = LiveView(self.echo, self.scenario, self.scale)
         next_tick = t0
@@ -225,7 +216,9 @@ class GameDay:
             faults = active_faults(snap)
             phase = live.phase(elapsed)
             self.run_dir.row(elapsed, phase, values, faults)
-            live.show(elapsed, phase, values, faults, snap.failed)
+            # After the schedule the load's processes exit one by one: that is no failure.
+            expected = elapsed < self.duration_s and load.running()
+            live.show(elapsed, phase, values, faults, worth_warning(snap.failed, expected))
             if errors:
                 raise RuntimeError(f"fault timeline failed: {errors[0]}")
             if stack is not None and (dead := stack.dead()):

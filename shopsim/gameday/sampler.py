@@ -1,5 +1,9 @@
 """Sampling the run: every service's /metrics and the load process's, once a second.
 
+The load generator serves its metrics from each of its processes: ``load`` (the master, or the
+only process) on a free port chosen here, and with N workers ``load-1``..``load-N`` on the N
+ports after it (loadtests/exporter.py).
+
 Each scrape is kept whole (gzip, one file per source, each scrape headed by
 ``# shopsim-scrape <unix time>``) so nothing measured is lost, and also parsed into a flat
 snapshot from which the live view and the stop conditions read their few numbers.
@@ -8,6 +12,8 @@ snapshot from which the live view and the stop conditions read their few numbers
 from __future__ import annotations
 
 import gzip
+import random
+import socket
 import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -111,3 +117,36 @@ class Sampler:
         self._files.clear()
         self._pool.shutdown(wait=True)
         self._http.close()
+
+
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive free loopback ports, chosen at run time.
+
+    Below the kernel's ephemeral range (32768 and up), so that no client socket takes one of
+    them between this check and the load process binding it.
+    """
+    rng = random.Random()
+    for _ in range(100):
+        base = rng.randrange(10_000, 32_768 - count)
+        socks: list[socket.socket] = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue  # one of the next ports is taken: look elsewhere
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError(f"no {count} consecutive free ports on 127.0.0.1")
+
+
+def load_sources(metrics_port: int, processes: int) -> dict[str, str]:
+    """The load generator's metrics: load (master or standalone) on metrics_port, and with
+    workers load-1..load-N on the ports after it (exporter.py: worker k serves port + 1 + k)."""
+    sources = {"load": f"http://127.0.0.1:{metrics_port}/metrics"}
+    for k in range(1, processes + 1 if processes > 1 else 1):
+        sources[f"load-{k}"] = f"http://127.0.0.1:{metrics_port + k}/metrics"
+    return sources
