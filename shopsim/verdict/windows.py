@@ -3,7 +3,8 @@
 A round is degraded for checkout when, over the last five rounds, the failed share of checkouts
 reaches max(5%, 5 x the availability budget) or the share answered too slowly reaches
 max(10%, 2 x the latency budget), or when nothing was answered while checkouts waited (a total
-outage shows no failures, only silence). Browse likewise with its own objective. Spans of at
+outage shows no failures, only silence: three rounds with none answered while three or more
+wait). Browse likewise with its own objective. Spans of at
 least three degraded rounds are kept; spans closer than the merge gap become one. Business
 alerts (wrong mail, double charges, oversold stock) open windows of their own: nothing was
 slow, the data path was wrong. Overlapping spans of any kind are one incident.
@@ -20,6 +21,8 @@ from shopsim.verdict.series import Series
 from shopsim.verdict.slo import Slo
 
 ROLLING = 5  # rounds
+SILENCE = 3  # rounds with no checkout answered while at least WAITING wait: an outage
+WAITING = 3
 MIN_ROUNDS = 3
 MIN_EVENTS = 3  # fewer answered checkouts in the rolling window say nothing either way
 
@@ -58,11 +61,14 @@ def checkout_degraded(series: Series, slos: Sequence[Slo]) -> list[float | None]
     slow_bar = max(0.10, 2 * latency.budget)
     out: list[float | None] = []
     for i in range(len(series)):
+        if _silent(series, i):
+            out.append(1.0)
+            for j in range(max(0, i - SILENCE + 1), i):  # the silence began rounds ago
+                out[j] = 1.0
+            continue
         good, bad = _rolling(series.checkout_good, i), _rolling(series.checkout_bad, i)
-        waiting = series.checkouts_in_flight[i]
         if good + bad == 0:
-            silent = waiting is not None and waiting > 0 and i >= ROLLING
-            out.append(1.0 if silent else None)
+            out.append(None)
             continue
         share = bad / (good + bad)
         counts = window_buckets(series.checkout_latency.buckets, i, ROLLING)
@@ -71,6 +77,18 @@ def checkout_degraded(series: Series, slos: Sequence[Slo]) -> list[float | None]
         hurt = good + bad >= MIN_EVENTS and (share >= bad_bar or slow >= slow_bar)
         out.append(max(share, slow) if hurt else None)
     return out
+
+
+def _silent(series: Series, i: int) -> bool:
+    """No checkout answered for SILENCE rounds while several wait: a total outage."""
+    if i < SILENCE - 1:
+        return False
+    waiting = series.checkouts_in_flight[i]
+    lo = i - SILENCE + 1
+    answered = sum(
+        (series.checkout_good[j] or 0.0) + (series.checkout_bad[j] or 0.0) for j in range(lo, i + 1)
+    )
+    return answered == 0 and waiting is not None and waiting >= WAITING
 
 
 def browse_degraded(series: Series, slos: Sequence[Slo]) -> list[float | None]:
