@@ -12,8 +12,8 @@ import math
 from collections.abc import Iterable
 
 from shopsim.settings import DEPENDENCIES
-from shopsim.verdict.series import EdgeSeries, Histo, Series, ServiceSeries
 from shopsim.verdict.names import BUSINESS
+from shopsim.verdict.series import EdgeSeries, Histo, Series, ServiceSeries
 
 BUSINESS_KEYS = tuple(BUSINESS)
 

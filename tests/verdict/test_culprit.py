@@ -4,7 +4,7 @@ dependency, victims upstream of each, and quiet business harm."""
 from __future__ import annotations
 
 from shopsim.settings import DEPENDENCIES
-from shopsim.verdict.culprit import baseline_rounds, descendants, localise, root_of, Candidate
+from shopsim.verdict.culprit import Candidate, baseline_rounds, descendants, localise, root_of
 from tests.verdict import synth
 
 WINDOW = range(40, 60)
