@@ -21,7 +21,8 @@ from shopsim.verdict.signals import KINDS, Signal, signals_of
 MIN_SCORE = 3.0  # below this nothing stands out enough to be named
 BASELINE_ROUNDS = 30
 MIN_BASELINE = 5
-GRAPH_SHARE = 0.5  # a dependency scoring at least this share of its caller's score is the root
+GRAPH_SHARE = 0.5
+SATURATED = 0.9  # busy threads over capacity, counting only time in its own code  # a dependency scoring at least this share of its caller's score is the root
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,14 @@ class Candidate:
     evidence: tuple[Evidence, ...] = field(default_factory=tuple)
 
     def reason(self) -> str:
-        """One line: the strongest signals in words."""
+        """One line: saturated or not, then the strongest signals in words."""
         strong = [e for e in self.evidence if e.z >= max(MIN_SCORE, self.score / 4)][:3]
-        return "; ".join(e.text() for e in strong) or "nothing stands out"
+        parts = [e.text() for e in strong]
+        busy = next((e for e in self.evidence if e.signal == "busy_self"), None)
+        waited = any(e.signal == "queue_time" for e in strong)
+        if busy is not None and busy.during >= SATURATED and waited:
+            parts.insert(0, f"saturated: every worker thread busy ({_fmt(busy.during, 'share')})")
+        return "; ".join(parts) or "nothing stands out"
 
 
 @dataclass(frozen=True)

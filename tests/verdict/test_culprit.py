@@ -54,6 +54,7 @@ def test_a_saturated_dependency_is_found_by_its_callers_waiting():
     culprit = localise(series, DEPENDENCIES, 40, 59)
     assert culprit.service == "inventory"
     assert {e.signal for e in culprit.evidence} >= {"queue_time", "busy_self"}
+    assert culprit.reason.startswith("saturated")
 
 
 def test_quiet_harm_is_found_from_business_numbers_out_of_proportion():
