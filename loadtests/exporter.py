@@ -2,20 +2,15 @@
 
 Ports: the master (or a standalone process) serves the plan's ``metrics_port``; worker k
 (Locust's worker index, from 0) serves ``metrics_port + 1 + k``. Counters and the in-flight
-gauges are per process: sum them over the ports. ``shopsim_load_target`` and ``shopsim_load_users``
+gauges are per process: sum them over the ports. The shape's target and the user count
 describe the whole run and are served by the master/standalone process only.
 
-- ``shopsim_load_requests_total{name,method,result}`` result ok, failure, error_page (the dog)
-- ``shopsim_load_request_duration_seconds{name,method}``: open-model arrivals' first request is
-  timed from the arrival's intended start (coordinated-omission correction)
-- ``shopsim_load_journeys_total{journey,result}`` and ``shopsim_load_checkouts_total{result}``,
-  result ok, sold_out, error_page, failure (see journeys.py)
-- ``shopsim_load_arrivals_total`` (every arrival whose time came, dropped ones included),
-  ``shopsim_load_arrivals_late_total`` (started > 50 ms after its time),
-  ``shopsim_load_arrivals_dropped_total`` (max_in_flight reached), ``shopsim_load_in_flight``
-- ``shopsim_load_checkouts_in_flight``: orders sent (checkout and gift forms), not answered yet
-- ``shopsim_load_target``, ``shopsim_load_users``, ``shopsim_load_cpu_percent`` (this
-  process, psutil, every second; above 90 % its latencies are not to be trusted)
+Every metric is defined in the metric catalogue (``shopsim.metrics.catalogue.load``; listed in
+shopsim/metrics/METRICS.md): requests and their latency by URL template, method, flow and
+result (an open-model arrival's first request timed from its intended start, correcting
+coordinated omission), journeys and orders by result, arrivals (late, dropped), what is in
+flight, the target, and this process's CPU (psutil, every second; above 90 % its latencies are
+not to be trusted).
 """
 
 from __future__ import annotations
@@ -28,110 +23,62 @@ import gevent
 import psutil
 from locust.env import Environment
 from locust.runners import Runner, WorkerRunner
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
-
-from shopsim.metrics import LATENCY_BUCKETS  # prometheus_client only: no Flask in here
-
-from .journeys import (
-    ARRIVAL_TYPE,
-    CHECKOUT_RESULTS,
-    JOURNEY_RESULTS,
-    JOURNEY_TYPE,
-    JOURNEYS,
-    REQUEST_NAMES,
+from prometheus_client import (
+    CollectorRegistry,
+    Gauge,
+    disable_created_metrics,
+    start_http_server,
 )
+
+# prometheus_client only: no Flask in here.
+from shopsim.metrics import make
+from shopsim.metrics.catalogue import load as m
+from shopsim.metrics.catalogue.values import BROWSE, JOURNEY_RESULTS, REQUEST_RESULTS
+
+from .flows import CONTEXT_KEY as FLOW_KEY
+from .flows import REQUEST_FLOWS
+from .journeys import ARRIVAL_TYPE, JOURNEY_TYPE, JOURNEYS
 from .visit import ErrorPage
 
 log = logging.getLogger("shopsim.loadtests")
 
 ATTRIBUTE = "shopsim_load_metrics"
-REQUEST_RESULTS = ("ok", "failure", "error_page")
 
 
 class LoadMetrics:
-    """The load process's metrics on their own registry."""
+    """The load process's metrics on their own registry (definitions: the metric catalogue)."""
 
     def __init__(self, registry: CollectorRegistry, *, whole_run: bool) -> None:
         self.registry = registry
-        self.requests = Counter(
-            "shopsim_load_requests",
-            "HTTP requests sent by the load generator, by URL template and result.",
-            ["name", "method", "result"],
-            registry=registry,
-        )
-        self.duration = Histogram(
-            "shopsim_load_request_duration_seconds",
-            "Request latency seen by the load generator (open model: first request of an "
-            "arrival timed from its intended start).",
-            ["name", "method"],
-            buckets=LATENCY_BUCKETS,
-            registry=registry,
-        )
-        self.journeys = Counter(
-            "shopsim_load_journeys",
-            "Customer journeys finished, by journey and result.",
-            ["journey", "result"],
-            registry=registry,
-        )
-        self.checkouts = Counter(
-            "shopsim_load_checkouts",
-            "Orders placed from the checkout or gift forms, by result.",
-            ["result"],
-            registry=registry,
-        )
-        self.arrivals = Counter(
-            "shopsim_load_arrivals", "Open-model arrivals whose time came.", registry=registry
-        )
-        self.late = Counter(
-            "shopsim_load_arrivals_late",
-            "Open-model arrivals started more than 50 ms after their intended time.",
-            registry=registry,
-        )
-        self.dropped = Counter(
-            "shopsim_load_arrivals_dropped",
-            "Open-model arrivals dropped because max_in_flight journeys were running.",
-            registry=registry,
-        )
-        self.in_flight = Gauge(
-            "shopsim_load_in_flight", "Open-model journeys running now.", registry=registry
-        )
-        self.checkouts_in_flight = Gauge(
-            "shopsim_load_checkouts_in_flight",
-            "Orders sent from the checkout or gift forms and not answered yet.",
-            registry=registry,
-        )
-        self.cpu = Gauge(
-            "shopsim_load_cpu_percent",
-            "CPU used by this load process (100 = one core); above 90 its timings are suspect.",
-            registry=registry,
-        )
+        self.requests = make(m.LOAD_REQUESTS, registry)
+        self.duration = make(m.LOAD_DURATION, registry)
+        self.journeys = make(m.LOAD_JOURNEYS, registry)
+        self.checkouts = make(m.LOAD_CHECKOUTS, registry)  # every result at zero
+        self.arrivals = make(m.LOAD_ARRIVALS, registry)
+        self.late = make(m.LOAD_LATE, registry)
+        self.dropped = make(m.LOAD_DROPPED, registry)
+        self.in_flight = make(m.LOAD_IN_FLIGHT, registry)
+        self.checkouts_in_flight = make(m.LOAD_CHECKOUTS_IN_FLIGHT, registry)
+        self.cpu = make(m.LOAD_CPU, registry)
         self.target: Gauge | None = None
         self.users: Gauge | None = None
         if whole_run:
-            self.target = Gauge(
-                "shopsim_load_target",
-                "The shape's current target: arrivals per second (open) or users (closed).",
-                registry=registry,
-            )
-            self.users = Gauge(
-                "shopsim_load_users", "Closed-model users running now.", registry=registry
-            )
-        self._children: dict[tuple[str, str, str], Any] = {}
-        for method, name in REQUEST_NAMES:
+            self.target = make(m.LOAD_TARGET, registry)
+            self.users = make(m.LOAD_USERS, registry)
+        self._children: dict[tuple[str, str, str, str], Any] = {}
+        for (method, name), flow in REQUEST_FLOWS.items():
             for result in REQUEST_RESULTS:
-                self._request_child(name, method, result)
-            self.duration.labels(name, method)
+                self._request_child(name, method, flow, result)
+            self.duration.labels(name, method, flow)
         for journey in JOURNEYS:
             for result in JOURNEY_RESULTS:
                 self.journeys.labels(journey, result)
-        for result in CHECKOUT_RESULTS:
-            self.checkouts.labels(result)
 
-    def _request_child(self, name: str, method: str, result: str) -> Any:
-        key = (name, method, result)
+    def _request_child(self, name: str, method: str, flow: str, result: str) -> Any:
+        key = (name, method, flow, result)
         child = self._children.get(key)
         if child is None:
-            child = self._children[key] = self.requests.labels(name, method, result)
+            child = self._children[key] = self.requests.labels(name, method, flow, result)
         return child
 
     def on_request(
@@ -158,9 +105,12 @@ class LoadMetrics:
             result = "error_page"
         else:
             result = "failure"
-        self._request_child(name, request_type, result).inc()
+        # The journey decided the flow as it sent the request (flows.py); a request sent
+        # some other way is not an order: browse.
+        flow = context.get(FLOW_KEY, BROWSE)
+        self._request_child(name, request_type, flow, result).inc()
         seconds = (response_time or 0.0) / 1000 + float(context.get("schedule_lag_s", 0.0))
-        self.duration.labels(name, request_type).observe(seconds)
+        self.duration.labels(name, request_type, flow).observe(seconds)
 
     def arrival(self, *, late: bool, dropped: bool) -> None:
         """Count one open-model arrival."""
@@ -202,6 +152,7 @@ def install(environment: Environment, runner: Runner | None, metrics_port: int |
     if metrics_port is None:
         return
     whole_run = not isinstance(runner, WorkerRunner)
+    disable_created_metrics()  # as the services: *_created series say nothing here
     metrics = LoadMetrics(CollectorRegistry(), whole_run=whole_run)
     port = port_for(runner, metrics_port)
     try:

@@ -20,6 +20,7 @@ import uuid
 import httpx
 
 from shopsim.faults.control import ChaosClient
+from shopsim.metrics.catalogue.common import DEPENDENCY_DURATION
 from shopsim.settings import Settings
 
 
@@ -35,7 +36,7 @@ def _dependency_totals(settings: Settings) -> tuple[float, float]:
     values = {}
     for line in text.splitlines():
         for kind in ("sum", "count"):
-            prefix = f"shopsim_dependency_request_duration_seconds_{kind}{{"
+            prefix = DEPENDENCY_DURATION.sample(kind) + "{"
             if line.startswith(prefix) and 'dependency="payment"' in line:
                 values[kind] = float(line.rsplit(" ", 1)[1])
     return values.get("sum", 0.0), values.get("count", 0.0)

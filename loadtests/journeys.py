@@ -6,8 +6,10 @@ sent with ``catch_response=True``, grouped under a URL template (``/products/[sk
 checked for its status and a marker of the page. The dog page ("Something went wrong on our
 end") is a failure of kind `ErrorPage`, counted as result ``error_page``.
 
-Journey results (``shopsim_load_journeys_total{result}`` and the JOURNEY rows of Locust's
-stats), kept to four:
+Every request a journey sends belongs to a flow (browse, cart, checkout, gift), looked up in
+`flows.REQUEST_FLOWS` as it is sent and carried to the metrics in its context. Journey results
+(the load's journeys counter, ``LOAD_JOURNEYS`` in the metric catalogue, and the JOURNEY rows of
+Locust's stats), kept to four:
 
 - ``ok``: every page as expected (for buyers: "Your order is confirmed").
 - ``sold_out``: a doorbuster was gone, the checkout page said so with a 409; the shopper
@@ -53,25 +55,6 @@ REGISTRY_WORDS = (
     "Ada Grace Alan Linus Margaret Ken Barbara Dennis Frances Radia baby wedding".split()
 )
 
-JOURNEY_RESULTS = ("ok", "sold_out", "error_page", "failure")
-CHECKOUT_RESULTS = ("ok", "sold_out", "error_page", "failure")
-#: Every (method, name) a journey requests: the exporter creates their series up front.
-REQUEST_NAMES = (
-    ("GET", "/"),
-    ("GET", "/search?q=[q]"),
-    ("GET", "/products/[sku]"),
-    ("POST", "/login"),
-    ("POST", "/cart/items"),
-    ("GET", "/cart"),
-    ("POST", "/cart/items/[sku]/remove"),
-    ("GET", "/checkout"),
-    ("POST", "/checkout"),
-    ("GET", "/orders/[id]"),
-    ("GET", "/registries"),
-    ("GET", "/registries?q=[q]"),
-    ("GET", "/registries/[id]"),
-    ("POST", "/registries/[id]/gift"),
-)
 #: Request types of the summary events a journey fires (not HTTP requests).
 JOURNEY_TYPE = "JOURNEY"
 ARRIVAL_TYPE = "ARRIVAL"

@@ -1,8 +1,9 @@
 """A customer's visit: one client with its cookies, its dice, and pages checked as they come.
 
-`Visit.page` sends one request with ``catch_response=True`` under a URL template, checks the
-status and a marker of the page, recognises the dog page and a sold-out checkout, and stops
-the journey (`JourneyStop`) when a page is not what a customer should see. No Locust import.
+`Visit.page` sends one request with ``catch_response=True`` under a URL template, with its flow
+(`flows.py`) in the request's context, checks the status and a marker of the page, recognises
+the dog page and a sold-out checkout, and stops the journey (`JourneyStop`) when a page is not
+what a customer should see. No Locust import.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from .flows import CONTEXT_KEY, flow_of
 
 ERROR_PAGE_MARK = "Something went wrong on our end"
 SOLD_OUT = re.compile(r"only [0-9]+ of ([A-Z]+-[0-9]{4}) left in stock")
@@ -81,7 +84,9 @@ class Visit:
         checkout: bool = False,
     ) -> Page:
         """One request, validated; raises JourneyStop unless the page is as expected."""
-        context = {"schedule_lag_s": self.lag_s} if self.first_response_at is None else {}
+        context: dict[str, Any] = {CONTEXT_KEY: flow_of(method, name)}
+        if self.first_response_at is None:
+            context["schedule_lag_s"] = self.lag_s
         sold_out = False
         waiting = self.checkouts_in_flight if checkout else None
         if waiting is not None:

@@ -14,6 +14,7 @@ import random
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import httpx
 from flask import Flask, Response, g, jsonify, request
@@ -26,13 +27,14 @@ from prometheus_client import (
 from sqlalchemy import text
 
 from shopsim import errors
-from shopsim.client import Dependency
+from shopsim.client import Dependency, DependencyFailed
 from shopsim.context import LivePolicies, ServiceContext, of
 from shopsim.db import Database
 from shopsim.faults import api as chaos_api
 from shopsim.faults import inbound as fault_hooks
 from shopsim.faults.state import Faults
 from shopsim.metrics import ServiceMetrics
+from shopsim.metrics.catalogue.values import SERVER_ERROR_CAUSES
 from shopsim.resilience import AdmissionControl
 from shopsim.services import SERVICES
 from shopsim.settings import DEPENDENCIES, Settings
@@ -41,6 +43,32 @@ from shopsim.settings import DEPENDENCIES, Settings
 OPERATOR_PREFIXES = ("/metrics", "/healthz", chaos_api.PREFIX)
 #: Set in the WSGI environ of requests that arrive on the operator side port (see serve.py).
 OPERATOR_PORT_ENVIRON = "shopsim.operator_port"
+DEPENDENCY, OVERLOAD, OWN = SERVER_ERROR_CAUSES
+
+
+class _Flask(Flask):
+    """Flask that notes on `g` the exception an error response is made from, whichever
+    handler (the app's or a blueprint's) turns it into the response: the RED hook counts a
+    5xx by where it came from."""
+
+    def handle_user_exception(self, e: Exception) -> Any:
+        """Remember `e`, then let Flask find its handler."""
+        g.error = e
+        return super().handle_user_exception(e)
+
+
+def cause_of(error: BaseException | None) -> str:
+    """Where a 5xx made from `error` came from: `dependency` when a dependency's failure is
+    the error or anywhere in its chain (raised from it, or while handling it), else `own`."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, DependencyFailed) or getattr(error, "code", "") == (
+            DependencyFailed.code
+        ):
+            return DEPENDENCY
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return OWN
 
 
 def create_app(
@@ -53,7 +81,7 @@ def create_app(
     if service not in SERVICES:
         raise ValueError(f"unknown service {service!r}; known: {', '.join(SERVICES)}")
     spec = SERVICES[service]
-    app = Flask(
+    app = _Flask(
         f"shopsim.{service}",
         root_path=str(Path(__file__).parent),
         static_folder="static" if service == "storefront" else None,
@@ -136,6 +164,7 @@ def _init_red(app: Flask, ctx: ServiceContext) -> None:
             return None
         if not ctx.admission.enter():
             ctx.metrics.rejected.inc()
+            g.error_cause = OVERLOAD
             raise errors.Unavailable(
                 f"{ctx.service} is at capacity ({ctx.admission.limit} requests in flight)",
                 code="overloaded",
@@ -149,8 +178,9 @@ def _init_red(app: Flask, ctx: ServiceContext) -> None:
     def _observe(response: Response) -> Response:
         rule = request.url_rule.rule if request.url_rule else "unmatched"
         started = g.get("started", time.perf_counter())
+        cause = g.get("error_cause") or cause_of(g.get("error"))
         ctx.metrics.observe_request(
-            rule, request.method, response.status_code, time.perf_counter() - started
+            rule, request.method, response.status_code, time.perf_counter() - started, cause
         )
         return response
 

@@ -4,7 +4,7 @@ A call goes out through an `httpx.Client` (whose transport tests may replace wit
 `httpx.WSGITransport` to reach a Flask app in-process). Safe calls (GET, PUT, DELETE, or any call
 carrying an Idempotency-Key) are retried on timeouts, connection errors and 5xx, with backoff,
 within the retry budget and only while the circuit breaker lets calls through. Every attempt is
-counted by outcome in the dependency metrics.
+counted by outcome in the dependency metrics, and every whole call timed.
 """
 
 from __future__ import annotations
@@ -82,7 +82,25 @@ class Dependency:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        """Send with retries; return the final response (2xx or 4xx) or raise DependencyFailed."""
+        """Send with retries; return the final response (2xx or 4xx) or raise DependencyFailed.
+
+        The whole call (every attempt, backoff sleep and refusal) is observed once, so the
+        time a service spends waiting on its dependencies is known per request."""
+        started = time.perf_counter()
+        try:
+            return self._send(method, path, json=json, params=params, headers=headers)
+        finally:
+            self._metrics.observe_call(self.name, time.perf_counter() - started)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Response:
         policy = self._policy()
         headers = httpx.Headers(headers or {})
         retriable = method in SAFE_METHODS or "Idempotency-Key" in headers  # case-insensitive

@@ -110,8 +110,10 @@ def histogram(get_fast: int, post_slow: int) -> str:
         get = get_fast
         post = 0 if le in ("0.1", "2.5") else post_slow
         bucket = "shopsim_load_request_duration_seconds_bucket"
-        lines.append(f'{bucket}{{le="{le}",method="GET",name="/checkout"}} {get}')
-        lines.append(f'{bucket}{{le="{le}",method="POST",name="/checkout"}} {post}')
+        page = 'flow="checkout",method="GET",name="/checkout"'
+        order = 'flow="checkout",method="POST",name="/checkout"'
+        lines.append(f'{bucket}{{le="{le}",{page}}} {get}')
+        lines.append(f'{bucket}{{le="{le}",{order}}} {post}')
     return "\n".join(lines) + "\n"
 
 
@@ -125,3 +127,38 @@ def test_checkout_p95_is_the_orders_not_the_checkout_page():
     for t in range(3, 8):
         values = d.push(snap(float(t), load=histogram(100 * t, 10)))
     assert values["checkout_p95_seconds"] is None  # no order answered in the window
+
+
+def requests_text(rows: list[tuple[str, str, str, str, float]]) -> str:
+    """shopsim_load_requests_total rows: (name, method, flow, result, value)."""
+    lines = ["# TYPE shopsim_load_requests_total counter"]
+    for name, method, flow, result, value in rows:
+        labels = f'flow="{flow}",method="{method}",name="{name}",result="{result}"'
+        lines.append(f"shopsim_load_requests_total{{{labels}}} {value}")
+    return "\n".join(lines) + "\n"
+
+
+def test_the_flow_label_decides_what_is_checkout_not_the_url():
+    # A browse page whose URL mentions gifts, and an order under a name that does not.
+    def rows(n: float) -> list[tuple[str, str, str, str, float]]:
+        return [
+            ("/gift-ideas", "GET", "browse", "ok", 3 * n),
+            ("/gift-ideas", "GET", "browse", "failure", n),
+            ("/cart", "GET", "cart", "ok", 4 * n),
+            ("/place", "POST", "checkout", "failure", 10 * n),
+        ]
+
+    d = Deriver()
+    d.push(snap(0.0, load=requests_text(rows(0))))
+    values = d.push(snap(1.0, load=requests_text(rows(1))))
+    assert values["browse_error_ratio"] == pytest.approx(1 / 8)  # browse and cart, not orders
+
+    lines = ["# TYPE shopsim_load_request_duration_seconds histogram"]
+    for le, count in (("0.1", 0), ("2.5", 20), ("+Inf", 20)):
+        bucket = "shopsim_load_request_duration_seconds_bucket"
+        lines.append(f'{bucket}{{flow="gift",le="{le}",method="POST",name="/place"}} {count}')
+        lines.append(f'{bucket}{{flow="browse",le="{le}",method="POST",name="/checkout"}} 50')
+    d = Deriver()
+    d.push(snap(0.0, load=""))
+    values = d.push(snap(1.0, load="\n".join(lines) + "\n"))
+    assert values["checkout_p95_seconds"] == pytest.approx(0.1 + 2.4 * 0.95)  # the gift order's

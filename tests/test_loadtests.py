@@ -226,7 +226,10 @@ def test_open_model_run_buys_through_the_pages(live_settings, start_stack, tmp_p
     assert run.metric("shopsim_load_arrivals_dropped_total") == 0
     assert run.metric("shopsim_load_journeys_total", '{journey="shopper",result="sold_out"}') > 0
     assert run.metric("shopsim_load_checkouts_total", '{result="ok"}') > 0
-    assert run.metric("shopsim_load_requests_total", '{method="GET",name="/",result="ok"}') > 0
+    home = '{flow="browse",method="GET",name="/",result="ok"}'
+    assert run.metric("shopsim_load_requests_total", home) > 0
+    order = '{flow="checkout",method="POST",name="/checkout",result="ok"}'
+    assert run.metric("shopsim_load_requests_total", order) > 0
     assert _confirmed_orders(live_settings) > orders_before
 
     promtool = shutil.which("promtool")

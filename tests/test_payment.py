@@ -523,3 +523,20 @@ def test_operations_wait_for_the_network_but_replays_do_not(store, monkeypatch):
     assert waits == [0.08]  # answered from the idempotency store, without the network
     act(store, authorized(store, "other"), "capture", "cap-1")
     assert waits == [0.08, 0.08, 0.08]
+
+
+def test_captures_are_counted_by_result_replays_apart(store):
+    # What the verdict reads as "captures by result": the capture rows of the operations counter.
+    first, second = authorized(store, "auth-a"), authorized(store, "auth-b")
+    assert act(store, first, "capture", "cap-a").status_code == 200
+    assert act(store, first, "capture", "cap-a").status_code == 200  # a replay: no new capture
+    assert act(store, first, "capture", "cap-other").status_code == 409  # already captured
+    assert act(store, second, "void", "void-b").status_code == 200
+    assert act(store, second, "capture", "cap-b").status_code == 409  # voided
+    assert operations(store, "capture", "approved") == 1 == count(store, charges)
+    assert operations(store, "capture", "conflict") == 2
+    assert operations(store, "capture", "declined") == 0
+    replays = store.metric(
+        "payment", "shopsim_payment_idempotent_replays_total", {"operation": "capture"}
+    )
+    assert replays == 1

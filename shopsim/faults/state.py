@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 
 from shopsim.errors import Conflict
@@ -26,6 +26,8 @@ from shopsim.faults import budget
 from shopsim.faults.base import Action, FaultType
 from shopsim.faults.spec import FaultSpec
 from shopsim.faults.table import FAULT_TYPES
+from shopsim.metrics import make
+from shopsim.metrics.catalogue.common import FAULT_ACTIVE, FAULT_INJECTIONS
 from shopsim.settings import DEPENDENCIES
 
 
@@ -70,18 +72,8 @@ class Faults:
         self._faults: dict[str, ActiveFault] = {}
         self._lock = threading.Lock()
         self._ctx: Any = None
-        self._active = Gauge(
-            "shopsim_fault_active",
-            "1 while a fault of this type aimed at this target is active in this service.",
-            ["fault", "target"],
-            registry=registry,
-        )
-        self._injections = Counter(
-            "shopsim_fault_injections",
-            "Requests a fault fired on (or rounds of an ambient fault), by fault type.",
-            ["fault"],
-            registry=registry,
-        )
+        self._active = make(FAULT_ACTIVE, registry)
+        self._injections = make(FAULT_INJECTIONS, registry)
         for kind, cls in FAULT_TYPES.items():  # every series this service can carry, at 0
             self._active.labels(kind, service).set(0)
             if "outbound" in cls.directions:

@@ -14,9 +14,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from shopsim.gameday.sampler import Snapshot
+from shopsim.metrics.catalogue.business import ERROR_PAGES_SHOWN
+from shopsim.metrics.catalogue.common import FAULT_ACTIVE
+from shopsim.metrics.catalogue.load import (
+    LOAD_ARRIVALS,
+    LOAD_CHECKOUTS,
+    LOAD_CHECKOUTS_IN_FLIGHT,
+    LOAD_CPU,
+    LOAD_DROPPED,
+    LOAD_DURATION,
+    LOAD_REQUESTS,
+    LOAD_TARGET,
+)
+from shopsim.metrics.catalogue.values import CHECKOUT_RESULTS, LOAD, ORDER_FLOWS
 
 WINDOW = 5  # snapshots (seconds) for ratios and percentiles
-LOAD = "load"  # sources named load, load-1, ... are the load generator's processes
 
 
 def is_load_source(source: str) -> bool:
@@ -24,13 +36,14 @@ def is_load_source(source: str) -> bool:
     return source == LOAD or source.startswith(LOAD + "-")
 
 
-def _is_checkout(name: str) -> bool:
-    return "checkout" in name or "gift" in name
+def _is_checkout(tags: dict[str, str]) -> bool:
+    """A request of the checkout or gift flow (its pages and its orders), by its flow label."""
+    return tags.get("flow") in ORDER_FLOWS
 
 
 def _is_order(tags: dict[str, str]) -> bool:
     """An order placed (POST /checkout, POST /registries/[id]/gift), not the checkout page."""
-    return tags.get("method") == "POST" and _is_checkout(tags.get("name", ""))
+    return tags.get("method") == "POST" and _is_checkout(tags)
 
 
 @dataclass
@@ -88,10 +101,7 @@ def _rate(name: str, **match: str) -> Callable[[Window], float | None]:
 
 def checkout_error_ratio(w: Window) -> float | None:
     """Failed share of checkouts in the window (client side); sold out is not a failure."""
-    counts = {
-        r: w.delta("shopsim_load_checkouts_total", WINDOW, result=r)
-        for r in ("ok", "sold_out", "failure", "error_page")
-    }
+    counts = {r: w.delta(LOAD_CHECKOUTS.name, WINDOW, result=r) for r in CHECKOUT_RESULTS}
     if counts["ok"] is None:
         return None
     good = (counts["ok"] or 0.0) + (counts["sold_out"] or 0.0)
@@ -101,7 +111,7 @@ def checkout_error_ratio(w: Window) -> float | None:
 
 def checkouts_per_s(w: Window) -> float | None:
     """Checkouts answered per second over the window, whatever their result."""
-    done = w.delta("shopsim_load_checkouts_total", WINDOW)
+    done = w.delta(LOAD_CHECKOUTS.name, WINDOW)
     return None if done is None else done / w.seconds(WINDOW)
 
 
@@ -109,21 +119,22 @@ def checkouts_in_flight(w: Window) -> float | None:
     """Checkouts sent and not answered yet, over every load process."""
     snap = w.snaps[-1]
     sources = _load_sources(snap)
-    return snap.total("shopsim_load_checkouts_in_flight", sources) if sources else None
+    return snap.total(LOAD_CHECKOUTS_IN_FLIGHT.name, sources) if sources else None
 
 
 def browse_error_ratio(w: Window) -> float | None:
-    """Failed share of non-checkout requests in the window (client side)."""
+    """Failed share of the browse and cart flows' requests in the window (client side)."""
     if len(w.snaps) < 2:
         return None
     old, new = w.pair(WINDOW)
     sources = w.sources(old, new)
     good = bad = 0.0
-    for labels, value in new.series("shopsim_load_requests_total", sources).items():
+    requests = LOAD_REQUESTS.name
+    for labels, value in new.series(requests, sources).items():
         tags = dict(labels)
-        if _is_checkout(tags.get("name", "")):
+        if _is_checkout(tags):
             continue
-        before = old.series("shopsim_load_requests_total", sources).get(labels, 0.0)
+        before = old.series(requests, sources).get(labels, 0.0)
         if tags.get("result") == "ok":
             good += value - before
         else:
@@ -139,7 +150,7 @@ def checkout_p95_seconds(w: Window) -> float | None:
     old, new = w.pair(WINDOW)
     sources = w.sources(old, new)
     buckets: dict[float, float] = {}
-    name = "shopsim_load_request_duration_seconds_bucket"
+    name = LOAD_DURATION.sample("bucket")
     before = old.series(name, sources)
     for labels, value in new.series(name, sources).items():
         tags = dict(labels)
@@ -171,13 +182,13 @@ def quantile(q: float, buckets: dict[float, float]) -> float | None:
 def load_cpu_percent(w: Window) -> float | None:
     """The busiest load process's own CPU use."""
     snap = w.snaps[-1]
-    values = [snap.total("shopsim_load_cpu_percent", [s]) for s in snap.values if is_load_source(s)]
+    values = [snap.total(LOAD_CPU.name, [s]) for s in snap.values if is_load_source(s)]
     return max(values) if values else None
 
 
 def error_pages_per_s(w: Window) -> float | None:
     """Dog pages the storefront showed in the last second."""
-    d = w.delta("shopsim_error_pages_total", load=False)
+    d = w.delta(ERROR_PAGES_SHOWN.name, load=False)
     return None if d is None else d / w.seconds()
 
 
@@ -185,13 +196,13 @@ def load_target(w: Window) -> float | None:
     """The load shape's current target: arrivals/s (open model) or users (closed)."""
     snap = w.snaps[-1]
     sources = _load_sources(snap)
-    return snap.total("shopsim_load_target", sources) if sources else None
+    return snap.total(LOAD_TARGET.name, sources) if sources else None
 
 
 DERIVED: dict[str, Callable[[Window], float | None]] = {
     "load_target": load_target,
-    "arrivals_per_s": _rate("shopsim_load_arrivals_total"),
-    "dropped_arrivals_per_s": _rate("shopsim_load_arrivals_dropped_total"),
+    "arrivals_per_s": _rate(LOAD_ARRIVALS.name),
+    "dropped_arrivals_per_s": _rate(LOAD_DROPPED.name),
     "checkouts_per_s": checkouts_per_s,
     "checkouts_in_flight": checkouts_in_flight,
     "checkout_error_ratio": checkout_error_ratio,
@@ -225,7 +236,7 @@ class Deriver:
 def active_faults(snap: Snapshot) -> list[str]:
     """'type->target' for every fault some service reports active."""
     out = set()
-    for labels, value in snap.series("shopsim_fault_active").items():
+    for labels, value in snap.series(FAULT_ACTIVE.name).items():
         if value > 0:
             tags = dict(labels)
             out.add(f"{tags['fault']}->{tags['target']}")

@@ -19,18 +19,19 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from flask import Blueprint, Flask, jsonify, request
-from prometheus_client import Counter
 from pydantic import Field, StringConstraints
 from sqlalchemy import Column, Connection, Float, Integer, MetaData, String, Table, func, select
 from sqlalchemy.exc import IntegrityError
 
 from shopsim.context import ServiceContext, current
 from shopsim.errors import Conflict, NotFound
+from shopsim.metrics import make
+from shopsim.metrics.catalogue.business import CART_CHANGES
+from shopsim.metrics.catalogue.values import CART_OPERATIONS as OPERATIONS
 from shopsim.validation import CustomerId, Model, Quantity, Sku, parse_body, parse_model
 
 MAX_LINES = 50
 MAX_LINE_QUANTITY = 99
-OPERATIONS = ("add", "set", "remove", "clear", "purchase")
 
 metadata = MetaData()
 lines = Table(
@@ -268,11 +269,6 @@ def take_purchase(customer_id: int):  # type: ignore[no-untyped-def]
 
 def init_app(app: Flask, ctx: ServiceContext) -> None:
     """Routes and the cart operation counter."""
-    operations = Counter(
-        "shopsim_cart_operations",
-        "Cart changes that succeeded, by operation.",
-        ["operation"],
-        registry=ctx.metrics.registry,
-    )
+    operations = make(CART_CHANGES, ctx.metrics.registry)
     ctx.extras["cart_operations"] = {op: operations.labels(op) for op in OPERATIONS}
     app.register_blueprint(bp)

@@ -21,6 +21,8 @@ from shopsim.context import ServiceContext, current
 from shopsim.db import Database
 from shopsim.errors import NotFound
 from shopsim.faults.state import Faults
+from shopsim.metrics import make
+from shopsim.metrics.catalogue.business import CACHE_LOOKUPS
 from shopsim.seed import SeedData
 from shopsim.validation import Model, Query, Sku, parse_body, parse_query
 
@@ -151,12 +153,7 @@ def _cache() -> ProductCache:
 
 def init_app(app: Flask, ctx: ServiceContext) -> None:
     """Routes and the product cache."""
-    lookups = Counter(
-        "shopsim_cache_lookups",
-        "Cache lookups by cache and result (hit, miss, or bypass while the cache is off).",
-        ["cache", "result"],
-        registry=ctx.metrics.registry,
-    )
+    lookups = make(CACHE_LOOKUPS, ctx.metrics.registry)
     ctx.extras["catalog_cache"] = ProductCache(
         ctx.settings.catalog_cache_size, ctx.settings.catalog_cache_ttl_s, lookups, ctx.faults
     )

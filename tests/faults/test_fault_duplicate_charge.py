@@ -3,7 +3,7 @@
 The damage is read where an audit would find it: payment's ledger (GET /charges?reference=
 <order_id>) holds two charges for one order, while checkout confirmed (and booked the revenue of)
 the order once. The rate at p=0.3 is checked on N=200 draws of the saga's switch point
-(`unkeyed.fires`, the one call the saga makes per checkout) plus 40 real checkouts, each of
+(`duplicate_charge.fires`, the one call the saga makes per checkout) plus 40 real checkouts, each of
 which must show two charges exactly when the switch fired: 200 full checkouts would take ~8 s.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shopsim.services.checkout import unkeyed
+from shopsim.services.checkout import duplicate_charge
 from shopsim.services.checkout.attempts import order_id_for
 from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds, expire
 
@@ -84,7 +84,7 @@ def test_duplicate_charge_rate_at_p03_is_binomial(chaos):
     add_fault(chaos, SPEC | {"probability": 0.3})
     ctx = chaos.ctx("checkout")
     n = 200
-    fired = sum(unkeyed.fires(ctx) for _ in range(n))
+    fired = sum(duplicate_charge.fires(ctx) for _ in range(n))
     low, high = binomial_bounds(n, 0.3)
     assert low <= fired <= high, fired
     assert _injections(chaos) == fired

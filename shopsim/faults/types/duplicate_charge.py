@@ -10,7 +10,7 @@ from shopsim.faults.base import FaultType
 
 
 class DuplicateCharge(FaultType):
-    """Checkout pays through `services/checkout/unkeyed.py` instead of its keyed saga step."""
+    """Checkout pays through `services/checkout/duplicate_charge.py` instead of its keyed steps."""
 
     name = "duplicate_charge"
     summary = "checkout pays without its idempotency keys and retries the payment: two charges"

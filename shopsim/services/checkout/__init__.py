@@ -1,138 +1,47 @@
 """checkout: the one orchestrator, a saga with compensations behind an idempotency key.
 
-    POST /checkouts                     place an order (from the cart, or the given items)
-    GET  /orders/<order_id>             one order: status, lines, reservation, authorization
-    GET  /orders?customer_id=&limit=    a customer's orders, newest first
+Where each part of a checkout lives, in the order one request meets them:
 
-Modules, by seam: `tables` (rows and how an order reads), `attempts` (the claim on a key and its
-states), `leases` (the heartbeat that tells a live attempt from one whose process died), `saga`
-(steps and compensations), `followups` (work owed after confirming) and `recovery`
-(`recover(ctx)`: what a crash or an outage left half-done).
-A client retry never creates a second order or a second charge: the key fixes the order id, a
-final answer is replayed, and a retry after a 503 runs only once the last attempt was undone.
+    views         the routes: POST /checkouts claims the key, runs or resumes the saga, replies;
+                  GET /orders reads orders back
+    attempts      the claim on a key (one row per customer and key) and its states
+    state         what this process keeps in memory: its metrics, the attempts it is running
+    leases        the heartbeat that tells a live attempt from one whose process died
+    saga          one attempt from the cart to the payment and back, and `Saga.resume` for
+                  one left half-done; the only code that changes what an attempt holds
+    basket        steps 1-2: the lines (cart, given items, registry check) and their prices
+    payment       steps 4 and 6 under the attempt's keys: authorize, capture, void
+    duplicate_charge  the fault's switch point (`fires`) and its known-bad, unkeyed payment
+    completion    steps 7-8 after a capture: commit the stock, confirm, run the followups
+    compensation  undoing before a capture: void the authorization, release the stock
+    records       order and charge rows: plain functions of the tables
+    followups     work owed after confirming: confirmation mail, registry purchase, cart
+    recovery      `recover(ctx)`: resumes what a crash or an outage left half-done
+    tables        the tables, and how an order reads back
+    instruments   checkout's metrics
+
+Imports go one way: from `views` and `recovery` down through the saga to its steps, then
+`records`, `tables` and `instruments`. No module imports one that imports it, not even for
+types only (tests/test_checkout_imports.py keeps it so).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from flask import Flask
 
-from flask import Blueprint, Flask, Response, jsonify, request
-from pydantic import Field, StringConstraints
-from sqlalchemy import select
-
-from shopsim.context import ServiceContext, current
-from shopsim.errors import NotFound, Unavailable
-from shopsim.services.checkout import attempts, followups, instruments, leases, recovery
-from shopsim.services.checkout.attempts import Stored
+from shopsim.context import ServiceContext
+from shopsim.services.checkout import followups, instruments, leases, state, views
 from shopsim.services.checkout.recovery import recover
-from shopsim.services.checkout.saga import Request, Saga
-from shopsim.services.checkout.tables import metadata, order_views, orders
-from shopsim.validation import (
-    CustomerId,
-    IdempotencyKey,
-    Line,
-    Model,
-    Query,
-    ShortText,
-    distinct_skus,
-    parse_body,
-    parse_query,
-)
+from shopsim.services.checkout.tables import metadata
+from shopsim.services.checkout.views import CheckoutRequest
 
-__all__ = ["init_app", "metadata", "recover"]
-
-CardToken = Annotated[str, StringConstraints(pattern=r"^tok_[A-Za-z0-9_-]{1,100}$")]
-Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-RegistryId = Annotated[int, Field(ge=1, le=2**31 - 1)]
-
-
-class CheckoutRequest(Model):
-    customer_id: CustomerId
-    idempotency_key: IdempotencyKey
-    card_token: CardToken
-    email: Email
-    name: ShortText
-    items: Annotated[list[Line], Field(max_length=50)] | None = None
-    registry_id: RegistryId | None = None
-
-
-class OrdersQuery(Query):
-    customer_id: CustomerId | None = None
-    limit: Annotated[int, Field(ge=1, le=100)] = 20
-
-
-bp = Blueprint("checkout", __name__)
-
-
-@bp.post("/checkouts")
-def create_checkout():  # type: ignore[no-untyped-def]
-    """Run the saga once per key: a retry replays, waits (409) or runs a fresh attempt."""
-    body = parse_body(request, CheckoutRequest)
-    distinct_skus(body.items or [])
-    ctx = current()
-    asked = body.model_dump(mode="json", exclude={"idempotency_key"})
-    digest = attempts.request_hash(asked)
-    # Two rounds at most: the first may only resolve what an earlier attempt left half-done.
-    for _ in range(2):
-        claim = attempts.claim(ctx, body.customer_id, body.idempotency_key, digest)
-        if isinstance(claim, Stored):
-            return _reply(claim.status, claim.body, replayed=True)
-        with leases.of(ctx).holding(claim):
-            if claim.resume:
-                recovery.resolve(ctx, claim)
-                continue
-            req = Request(
-                customer_id=body.customer_id,
-                card_token=body.card_token,
-                email=body.email,
-                name=body.name,
-                items=asked["items"],
-                registry_id=body.registry_id,
-            )
-            status, answer = Saga(ctx, claim).run(req)
-        return _reply(status, answer, replayed=False)
-    raise Unavailable(  # another request parked the key again meanwhile
-        "this checkout is being recovered; retry shortly",
-        code="checkout_incomplete",
-        headers={"Retry-After": "1"},
-    )
-
-
-def _reply(status: int, body: Any, *, replayed: bool) -> Response:
-    response = jsonify(body)
-    response.status_code = status
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return response
-
-
-@bp.get("/orders/<order_id>")
-def get_order(order_id: str):  # type: ignore[no-untyped-def]
-    """One order, with where its money and stock are."""
-    with current().db.read() as conn:
-        found = select(orders).where(orders.c.id == order_id)
-        row = conn.execute(found).first() if len(order_id) <= 64 else None
-        if row is None:
-            raise NotFound(f"no order {order_id!r}", field="order_id")
-        return jsonify(order_views(conn, [row])[0])
-
-
-@bp.get("/orders")
-def list_orders():  # type: ignore[no-untyped-def]
-    """Orders, newest first, optionally one customer's."""
-    query = parse_query(request.args, OrdersQuery)
-    stmt = select(orders).order_by(orders.c.created_at.desc(), orders.c.id).limit(query.limit)
-    if query.customer_id is not None:
-        stmt = stmt.where(orders.c.customer_id == query.customer_id)
-    with current().db.read() as conn:
-        rows = conn.execute(stmt).fetchall()
-        return jsonify({"orders": order_views(conn, list(rows))})
+__all__ = ["CheckoutRequest", "init_app", "metadata", "recover"]
 
 
 def init_app(app: Flask, ctx: ServiceContext) -> None:
     """Routes, checkout metrics, the heartbeat of running attempts and the recovery loop."""
-    ctx.extras["checkout_metrics"] = instruments.register(ctx, lambda: followups.pending_count(ctx))
-    ctx.extras["checkout_leases"] = leases.Leases()
-    app.register_blueprint(bp)
+    metrics = instruments.register(ctx, lambda: followups.pending_count(ctx))
+    ctx.service_state = state.CheckoutState(ctx=ctx, metrics=metrics)
+    app.register_blueprint(views.bp)
     ctx.every(leases.HEARTBEAT_S, "heartbeat", lambda: leases.beat(ctx))
     ctx.every(2.0, "recover", lambda: recover(ctx))

@@ -1,48 +1,45 @@
 """Going forward after a capture: commit the stock, confirm the order, run the followups.
 
-Nothing after a capture is undone; a step that cannot finish leaves the attempt parked for
-`recover`, which calls `complete` again (each step is idempotent).
+Nothing after a capture is undone; a step that cannot finish raises, the saga parks the attempt
+and `recover` resumes it, which comes here again (each step is idempotent).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import select
+from typing import Any
 
 from shopsim.errors import Conflict, NotFound
-from shopsim.services.checkout import attempts, followups
-from shopsim.services.checkout.attempts import DONE
-from shopsim.services.checkout.tables import confirmed_body, lines_of, orders
-
-if TYPE_CHECKING:
-    from shopsim.services.checkout.saga import Saga
+from shopsim.services.checkout import attempts, followups, records
+from shopsim.services.checkout.attempts import DONE, Claim
+from shopsim.services.checkout.state import CheckoutState
+from shopsim.services.checkout.tables import confirmed_body, lines_of
 
 log = logging.getLogger("shopsim")
 
 
-def complete(saga: Saga) -> tuple[int, Any]:
-    """After a capture: commit the stock, confirm the order, run the followups."""
-    saga.mark("commit")
-    with saga.metrics.timed("commit"):
-        _commit(saga)
-    with saga.metrics.timed("confirm"):
-        body = _confirm(saga)
+def complete(checkout: CheckoutState, claim: Claim, reservation_id: str | None) -> tuple[int, Any]:
+    """Steps 7 and 8: commit the stock, confirm the order, run the followups; the 201 answer."""
+    with checkout.metrics.timed("commit"):
+        _commit(checkout, claim, reservation_id)
+    with checkout.metrics.timed("confirm"):
+        body = _confirm(checkout, claim)
     try:
-        followups.run(saga.ctx, saga.oid)
+        followups.run(checkout.ctx, claim.order_id)
     except Exception:  # the order is confirmed whatever happens here; recover retries them
-        log.exception("checkout: followups of %s failed", saga.oid)
+        log.exception("checkout: followups of %s failed", claim.order_id)
     return 201, body
 
 
-def _commit(saga: Saga) -> None:
-    inventory = saga.ctx.dep("inventory")
-    rid = saga.reservation_id
+def _commit(checkout: CheckoutState, claim: Claim, reservation_id: str | None) -> None:
+    ctx, oid = checkout.ctx, claim.order_id
+    inventory = ctx.dep("inventory")
     try:
         inventory.call(
-            "POST", f"/reservations/{rid}/commit", headers={"Idempotency-Key": f"{rid}-commit"}
+            "POST",
+            f"/reservations/{reservation_id}/commit",
+            headers={"Idempotency-Key": f"{reservation_id}-commit"},
         )
         return
     except Conflict as err:
@@ -50,9 +47,9 @@ def _commit(saga: Saga) -> None:
             raise
         lapsed = err.code
     # The hold lapsed while the capture was in doubt. The customer has paid: hold stock anew.
-    again = f"{saga.oid}-{saga.n}-again"
-    with saga.ctx.db.read() as conn:
-        lines = [{"sku": x["sku"], "quantity": x["quantity"]} for x in lines_of(conn, saga.oid)]
+    again = f"{oid}-{claim.attempt_no}-again"
+    with ctx.db.read() as conn:
+        lines = [{"sku": x["sku"], "quantity": x["quantity"]} for x in lines_of(conn, oid)]
     try:
         inventory.call(
             "POST",
@@ -63,27 +60,22 @@ def _commit(saga: Saga) -> None:
         inventory.call(
             "POST", f"/reservations/{again}/commit", headers={"Idempotency-Key": f"{again}-c"}
         )
-        saga.update_order(reservation_id=again)
+        records.update_order(ctx.db, oid, reservation_id=again)
     except (Conflict, NotFound) as err:  # sold out meanwhile: keep the sale, flag it
-        log.error("checkout: %s paid but its stock could not be committed", saga.oid)
-        saga.update_order(failure_reason=f"paid, stock not committed: {lapsed}, {err.code}")
+        log.error("checkout: %s paid but its stock could not be committed", oid)
+        reason = f"paid, stock not committed: {lapsed}, {err.code}"
+        records.update_order(ctx.db, oid, failure_reason=reason)
 
 
-def _confirm(saga: Saga) -> dict[str, Any]:
+def _confirm(checkout: CheckoutState, claim: Claim) -> dict[str, Any]:
     now = time.time()
-    with saga.ctx.db.write() as conn:
-        order = conn.execute(select(orders).where(orders.c.id == saga.oid).with_for_update()).one()
+    with checkout.ctx.db.write() as conn:
+        order, first = records.confirm_order(conn, claim.order_id, now)
         body = confirmed_body(conn, order)
-        first = order.status != "confirmed"
         if first:
-            conn.execute(
-                orders.update()
-                .where(orders.c.id == saga.oid)
-                .values(status="confirmed", updated_at=now)
-            )
             followups.queue(conn, order, now)
-        attempts.settle(saga.ctx, saga.claim, DONE, "done", (201, body), conn=conn)
+        attempts.settle(checkout.ctx, claim, DONE, "done", (201, body), conn=conn)
     if first:
-        saga.metrics.count(201)
-        saga.metrics.revenue.inc(order.total_cents / 100)
+        checkout.metrics.count(201)
+        checkout.metrics.revenue.inc(order.total_cents / 100)
     return body

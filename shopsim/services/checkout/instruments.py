@@ -7,13 +7,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Histogram
 
 from shopsim.context import ServiceContext
-from shopsim.metrics import LATENCY_BUCKETS
+from shopsim.metrics import make
+from shopsim.metrics.catalogue import business as metrics
+from shopsim.metrics.catalogue.values import CHECKOUT_OUTCOMES as OUTCOMES
+from shopsim.metrics.catalogue.values import CHECKOUT_STEPS as STEPS
 
-STEPS = ("cart", "price", "reserve", "authorize", "create_order", "capture", "commit", "confirm")
-OUTCOMES = ("confirmed", "declined", "out_of_stock", "cart_empty", "failed")
+__all__ = ["OUTCOMES", "STEPS", "Instruments", "outcome_of", "register"]
 
 
 def outcome_of(status: int, code: str) -> str:
@@ -50,31 +52,8 @@ class Instruments:
 def register(ctx: ServiceContext, followups_pending: Callable[[], float]) -> Instruments:
     """Create the metrics on the app's registry, every label value pre-created."""
     registry = ctx.metrics.registry
-    steps = Histogram(
-        "shopsim_checkout_step_duration_seconds",
-        "Time of one checkout saga step, successful or not.",
-        ["step"],
-        buckets=LATENCY_BUCKETS,
-        registry=registry,
-    )
-    orders = Counter(
-        "shopsim_checkout_orders",
-        "Checkout answers by outcome; confirmed counts each order once, whoever confirms it.",
-        ["outcome"],
-        registry=registry,
-    )
-    revenue = Counter(
-        "shopsim_checkout_revenue_dollars",
-        "Value of confirmed orders.",
-        registry=registry,
-    )
-    Gauge(
-        "shopsim_checkout_followups_pending",
-        "Followups (confirmation mail, registry purchase, cart clearing) not done yet.",
-        registry=registry,
-    ).set_function(followups_pending)
-    for step in STEPS:
-        steps.labels(step)
-    for outcome in OUTCOMES:
-        orders.labels(outcome)
+    steps = make(metrics.CHECKOUT_STEP_DURATION, registry)  # every STEPS and OUTCOMES at zero
+    orders = make(metrics.CHECKOUT_ORDERS, registry)
+    revenue = make(metrics.CHECKOUT_REVENUE, registry)
+    make(metrics.CHECKOUT_FOLLOWUPS, registry).set_function(followups_pending)
     return Instruments(steps, orders, revenue)

@@ -1,4 +1,4 @@
-"""Which attempts this process is running, and the heartbeat that says it is still alive.
+"""The heartbeat that tells a live attempt from one whose process died.
 
 A ``running`` attempt row belongs to the process that claimed it. While that process lives, its
 heartbeat (`beat`, every HEARTBEAT_S from a thread of its own) keeps the row's ``updated_at``
@@ -8,67 +8,29 @@ its attempts are orphans: the next retry with the key, or `recover`, takes them 
 checkout whose process was killed is finished seconds after the service is back, not minutes.
 
 A process never takes over an attempt it is running itself, even when its own beat was held up
-(a locked database, a starved thread): `Leases.holds` is asked first.
+(a locked database, a starved thread): `Leases.holds` (in `state`) is asked first.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, or_, update
 
 from shopsim.context import ServiceContext
+from shopsim.services.checkout import state
+from shopsim.services.checkout.state import Leases
 from shopsim.services.checkout.tables import attempts
-
-if TYPE_CHECKING:
-    from shopsim.services.checkout.attempts import Claim
 
 HEARTBEAT_S = 1.0
 #: Four missed beats: long past any stall of a live process's heartbeat thread, yet short
 #: enough that a customer retrying after a crash waits seconds.
 LEASE_S = 5.0
 
-Key = tuple[int, str]  # (customer_id, idempotency_key): one attempt row
-
-
-class Leases:
-    """The attempt rows this process is running right now."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._held: set[Key] = set()
-
-    @contextmanager
-    def holding(self, claim: Claim) -> Iterator[None]:
-        """While inside, the claim's row is this process's: beaten, never taken over here."""
-        key = (claim.customer_id, claim.key)
-        with self._lock:
-            self._held.add(key)
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._held.discard(key)
-
-    def holds(self, customer_id: int, key: str) -> bool:
-        """True while this process runs the attempt for (customer_id, key)."""
-        with self._lock:
-            return (customer_id, key) in self._held
-
-    def held(self) -> list[Key]:
-        """A snapshot of the rows this process runs."""
-        with self._lock:
-            return sorted(self._held)
-
 
 def of(ctx: ServiceContext) -> Leases:
     """The leases of a checkout app."""
-    leases: Leases = ctx.extras["checkout_leases"]
-    return leases
+    return state.of(ctx).leases
 
 
 def orphaned(ctx: ServiceContext, customer_id: int, key: str, updated_at: float) -> bool:

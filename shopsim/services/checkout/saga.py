@@ -1,44 +1,50 @@
-"""The checkout saga: its steps forward (undoing is in `compensation`, the steps after a capture
-in `completion`).
+"""The checkout saga: one attempt of one order, from the cart to the payment and back.
 
 Attempt n of order o (o is fixed by the idempotency key, n by the claim on it)::
 
-    1 cart          cart GET (or the given items); registry GET for a gift
-    2 price         catalog POST /prices
-    3 reserve       inventory POST /reservations               reservation o-n
-    4 authorize     payment POST /authorizations               key o-n-authorize, reference o
+    1 cart          cart GET (or the given items); registry GET for a gift     `basket`
+    2 price         catalog POST /prices                                       `basket`
+    3 reserve       inventory POST /reservations          reservation o-n      here
+    4 authorize     payment POST /authorizations          key o-n-authorize    `payment`
     5 create_order  order row "pending" with its lines, reservation and authorization ids
-    6 capture       payment POST /authorizations/<a>/capture   key o-n-capture
-    7 commit        inventory POST /reservations/o-n/commit
+    6 capture       payment POST /authorizations/<a>/capture   key o-n-capture `payment`
+    7 commit        inventory POST /reservations/o-n/commit                    `completion`
     8 confirm       order "confirmed" + attempt done (its 201 stored) + followups queued: one
                     transaction; then the followups run (failures there never fail the order)
 
-The attempt row records the step before 3, 4 and 7, so an audit (or `recovery.resolve`) knows what
-may exist downstream. A failure before the capture is undone newest first: void the
-authorization, release the reservation, order "failed" (written then if step 5 was not reached).
-Once a capture is known nothing is undone: the saga only goes forward, and if it cannot, the
-attempt waits in needs_recovery. An ambiguous capture (no answer) is settled by voiding: voided
-means it never happened (undo), ``already_captured`` means it did (go on), no answer again means
-the order is "capture_unknown" until `recover` settles it the same way.
-Steps 4-6 have one fault switch point: while duplicate_charge fires they run `unkeyed.pay`, the
-known-bad variant without idempotency keys; everything else is the same saga.
+The attempt row records the step before 3, 4 and 7, so an audit (or `Saga.resume`) knows what
+may exist downstream. A failure before the capture is undone newest first (`compensation`: void
+the authorization, release the reservation), order "failed" (written then if step 5 was not
+reached). Once a capture is known nothing is undone: the saga only goes forward, and if it
+cannot, the attempt waits in needs_recovery. An ambiguous capture is settled by voiding; when
+even the void gets no answer the order is "capture_unknown" until `recover` settles it.
+Steps 4-6 have one fault switch point, `duplicate_charge.fires`: while it fires they run
+`duplicate_charge.pay`, the known-bad variant without idempotency keys; all else is the same.
+
+Only the saga changes what it holds (reservation, authorization, whether the money moved): the
+step modules take explicit inputs and return what happened, and the rows are written through
+`records`.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
-from shopsim.context import ServiceContext
-from shopsim.errors import Conflict, NotFound, ShopsimError, Unavailable
-from shopsim.services.checkout import attempts, compensation, completion, unkeyed
-from shopsim.services.checkout.attempts import DONE, NEEDS_RECOVERY, RETRYABLE, Claim
-from shopsim.services.checkout.instruments import Instruments
-from shopsim.services.checkout.tables import order_items, orders
+from shopsim.client import Dependency
+from shopsim.errors import ShopsimError, Unavailable
+from shopsim.services.checkout import (
+    attempts,
+    basket,
+    compensation,
+    completion,
+    duplicate_charge,
+    payment,
+    records,
+)
+from shopsim.services.checkout.attempts import DONE, NEEDS_RECOVERY, RETRYABLE, RUNNING, Claim
+from shopsim.services.checkout.state import CheckoutState
 
 log = logging.getLogger("shopsim")
 FINAL_STATUSES = frozenset({402, 404, 409, 422})  # the request's own fault: a retry gets the same
@@ -57,46 +63,59 @@ class Request:
 
 
 class Saga:
-    """One owned attempt of one order: run it from the top, or finish or undo what it left."""
+    """One owned attempt of one order: `run` it from the top, or `resume` what one left."""
 
-    def __init__(self, ctx: ServiceContext, claim: Claim) -> None:
-        self.ctx, self.claim = ctx, claim
-        self.oid, self.n = claim.order_id, claim.attempt_no
-        self.metrics: Instruments = ctx.extras["checkout_metrics"]
+    def __init__(self, checkout: CheckoutState, claim: Claim) -> None:
+        self.checkout, self.claim = checkout, claim
+        self.ctx, self.metrics = checkout.ctx, checkout.metrics
+        self.oid, self.n, self.step = claim.order_id, claim.attempt_no, claim.step
+        self.draft: records.Draft | None = None  # the order row's contents, once priced
         self.reservation_id: str | None = None  # set once a reservation may exist
         self.authorization_id: str | None = None
         self.voided = self.captured = self.capture_unknown = False
-        self.step = claim.step
-        self.priced: list[dict[str, Any]] = []
-
-    def mark(self, step: str) -> None:
-        """Record the step about to be taken, before it touches another service."""
-        self.step = step
-        attempts.mark(self.ctx, self.claim, step)
-
-    def key(self, step: str) -> dict[str, str]:
-        """The Idempotency-Key header of one payment call of this attempt."""
-        return {"Idempotency-Key": f"{self.oid}-{self.n}-{step}"}
 
     def run(self, req: Request) -> tuple[int, Any]:
         """Attempt n from the top: the final answer, or raises 503 (retryable) after undoing."""
         try:
             return self._forward(req)
         except Exception as exc:  # every failure is settled (undone or parked) before it leaves
-            return self._fail(req, exc)
+            return self._fail(exc)
 
     def _forward(self, req: Request) -> tuple[int, Any]:
         ctx = self.ctx
         with self.metrics.timed("cart"):
-            lines, from_cart = self._lines(req)
+            lines, from_cart = basket.lines(
+                ctx.dep("cart"), ctx.dep("registry"), req.customer_id, req.items, req.registry_id
+            )
         with self.metrics.timed("price"):
-            self.priced = self._price(lines)
-        total = sum(line["quantity"] * line["price_cents"] for line in self.priced)
-        self.mark("reserve")
+            price_key = {"Idempotency-Key": f"{self.oid}-{self.n}-price"}
+            priced = basket.price(ctx.dep("catalog"), lines, price_key)
+        self.draft = records.Draft(
+            order_id=self.oid,
+            attempt_no=self.n,
+            customer_id=req.customer_id,
+            email=req.email,
+            name=req.name,
+            registry_id=req.registry_id,
+            from_cart=from_cart,
+            lines=priced,
+        )
+        self._reserve(lines)
+        self._mark("authorize")
+        gateway, total = ctx.dep("payment"), self.draft.total_cents
+        if duplicate_charge.fires(ctx):  # the fault's known-bad variant of steps 4-6
+            duplicate_charge.pay(gateway, self.metrics, self, self.oid, total, req.card_token)
+        else:
+            self._pay(gateway, total, req.card_token)
+        return self._complete()
+
+    def _reserve(self, lines: list[dict[str, Any]]) -> None:
+        """Step 3: hold the stock, all lines or none."""
+        self._mark("reserve")
         rid = self.reservation_id = f"{self.oid}-{self.n}"
         with self.metrics.timed("reserve"):
             try:
-                ctx.dep("inventory").call(
+                self.ctx.dep("inventory").call(
                     "POST",
                     "/reservations",
                     json={"reservation_id": rid, "items": lines},
@@ -106,153 +125,62 @@ class Saga:
                 if err.status != 503:  # refused outright; all or nothing, so nothing is held
                     self.reservation_id = None
                 raise
-        self.mark("authorize")
-        if unkeyed.fires(ctx):  # duplicate_charge: its known-bad variant of steps 4-6
-            unkeyed.pay(self, req, total, from_cart)
-            return completion.complete(self)
+
+    def _pay(self, gateway: Dependency, total_cents: int, card_token: str) -> None:
+        """Steps 4-6 the correct way: authorize, write the order, capture, under the keys."""
         with self.metrics.timed("authorize"):
-            auth = ctx.dep("payment").call(
-                "POST",
-                "/authorizations",
-                json={
-                    "amount_cents": total,
-                    "currency": "USD",
-                    "card_token": req.card_token,
-                    "reference": self.oid,
-                },
-                headers=self.key("authorize"),
-            )
-        self.authorization_id = auth["authorization_id"]
-        with self.metrics.timed("create_order"):
-            self._write_order(req, total, from_cart, "pending", None)
+            auth = payment.authorize(gateway, self.oid, self.n, total_cents, card_token)
+        self.record_authorization(auth)
         with self.metrics.timed("capture"):
-            self._capture()
-        return completion.complete(self)
-
-    def _lines(self, req: Request) -> tuple[list[dict[str, Any]], bool]:
-        if req.items is not None:
-            lines, from_cart = req.items, False
-        else:
-            cart = self.ctx.dep("cart").call("GET", f"/carts/{req.customer_id}")
-            lines = [{"sku": i["sku"], "quantity": i["quantity"]} for i in cart["items"]]
-            from_cart = True
-        if not lines:
-            raise Conflict("there is nothing to check out", field="items", code="cart_empty")
-        if req.registry_id is not None:
-            found = self.ctx.dep("registry").call("GET", f"/registries/{req.registry_id}")
-            wanted = {item["sku"] for item in found["items"]}
-            for i, line in enumerate(lines):
-                if line["sku"] not in wanted:
-                    raise NotFound(
-                        f"{line['sku']} is not on registry {req.registry_id}",
-                        field=f"items[{i}].sku",
-                        code="not_on_registry",
-                    )
-        return lines, from_cart
-
-    def _price(self, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        skus = [line["sku"] for line in lines]
-        try:
-            prices = self.ctx.dep("catalog").call(
-                "POST", "/prices", json={"skus": skus}, headers=self.key("price")
-            )["prices"]
-        except NotFound as err:  # catalog names "skus[i]"; our caller sent "items[i].sku"
-            field = (err.field or "skus").replace("skus", "items", 1) + ".sku"
-            raise NotFound(err.message, field=field, code=err.code) from err
-        return [line | {"price_cents": prices[line["sku"]]} for line in lines]
-
-    def _write_order(
-        self, req: Request, total: int, from_cart: bool, status: str, reason: str | None
-    ) -> None:
-        """Insert or overwrite this key's order row (an earlier attempt's row is reused)."""
-        now = time.time()
-        values = {
-            "customer_id": req.customer_id,
-            "status": status,
-            "total_cents": total,
-            "registry_id": req.registry_id,
-            "attempt_no": self.n,
-            "reservation_id": self.reservation_id,
-            "authorization_id": self.authorization_id,
-            "captured": False,
-            "charge_id": None,
-            "from_cart": from_cart,
-            "email": req.email,
-            "name": req.name,
-            "failure_reason": reason,
-            "updated_at": now,
-        }
-        with self.ctx.db.write() as conn:
-            found = conn.execute(
-                select(orders.c.status).where(orders.c.id == self.oid).with_for_update()
-            ).first()
-            if found is None:
-                conn.execute(orders.insert().values(id=self.oid, created_at=now, **values))
-            elif found.status == "confirmed":  # the attempt row would be done: a bug, stop here
-                raise RuntimeError(f"order {self.oid} is already confirmed")
-            else:
-                conn.execute(orders.update().where(orders.c.id == self.oid).values(**values))
-            conn.execute(order_items.delete().where(order_items.c.order_id == self.oid))
-            conn.execute(
-                order_items.insert(),
-                [{"order_id": self.oid} | line for line in sorted(self.priced, key=_sku)],
-            )
-            if status == "pending":
-                self.step = "capture"
-                attempts.settle(self.ctx, self.claim, "running", "capture", conn=conn)
-
-    def update_order(self, **values: Any) -> None:
-        """Change some fields of this key's order row."""
-        with self.ctx.db.write() as conn:
-            conn.execute(
-                orders.update()
-                .where(orders.c.id == self.oid)
-                .values(updated_at=time.time(), **values)
-            )
-
-    def _capture(self) -> None:
-        try:
-            charge = self.ctx.dep("payment").call(
-                "POST",
-                f"/authorizations/{self.authorization_id}/capture",
-                json={},
-                headers=self.key("capture"),
-            )
-        except ShopsimError as err:
-            if err.code == "already_captured":
-                charge = {}
-            elif err.status == 503 or err.code == "idempotency_key_in_use":
-                # No answer: it may have been captured. A void settles which one it was.
-                try:
-                    verdict = compensation.void(self)
-                except ShopsimError:
+            captured = payment.capture(gateway, self.oid, self.n, auth)
+            if captured.error is not None:
+                self.voided = captured.voided
+                if captured.unknown:  # no answer either way: `recover` settles it later
                     self.capture_unknown = True
-                    self.update_order(status="capture_unknown", failure_reason=err.message)
-                    raise err from None
-                if verdict == "voided":
-                    raise
-                charge = {}
-            else:
-                raise Unavailable(
-                    f"payment refused the capture: {err.message}", code="capture_refused"
-                ) from err
+                    reason = captured.error.message
+                    records.update_order(
+                        self.ctx.db, self.oid, status="capture_unknown", failure_reason=reason
+                    )
+                raise captured.error
+            self.record_capture(auth, captured.charge_id)
+
+    def record_authorization(self, authorization_id: str) -> None:
+        """The order follows this authorization: step 5 writes its row "pending" the first time."""
+        first = self.authorization_id is None
+        self.authorization_id = authorization_id
+        if not first:
+            records.update_order(self.ctx.db, self.oid, authorization_id=authorization_id)
+            return
+        assert self.draft is not None  # priced before anything is authorized
+        with self.metrics.timed("create_order"), self.ctx.db.write() as conn:
+            records.write_order(
+                conn,
+                self.draft,
+                status="pending",
+                reason=None,
+                reservation_id=self.reservation_id,
+                authorization_id=authorization_id,
+            )
+            attempts.settle(self.ctx, self.claim, RUNNING, "capture", conn=conn)
+        self.step = "capture"
+
+    def record_capture(self, authorization_id: str, charge_id: str | None) -> None:
+        """The money was captured from this authorization: from here the saga only goes forward."""
         self.captured = True
-        self.update_order(captured=True, charge_id=charge.get("charge_id") or self.find_charge())
+        self.authorization_id = authorization_id
+        if charge_id is None:  # the answer was lost; the ledger knows
+            charge_id = payment.find_charge(self.ctx.dep("payment"), self.oid, authorization_id)
+        records.record_charge(self.ctx.db, self.oid, authorization_id, charge_id)
 
-    def find_charge(self) -> str | None:
-        """The charge id of this attempt's capture from the ledger, when its answer was lost."""
-        try:
-            ledger = self.ctx.dep("payment").call("GET", "/charges", params={"reference": self.oid})
-        except ShopsimError:
-            return None  # only the audit trail misses it; the money is already right
-        mine = [c for c in ledger["charges"] if c["authorization_id"] == self.authorization_id]
-        return str(mine[0]["charge_id"]) if mine else None
+    def _complete(self) -> tuple[int, Any]:
+        self._mark("commit")
+        return completion.complete(self.checkout, self.claim, self.reservation_id)
 
-    def _fail(self, req: Request, exc: Exception) -> tuple[int, Any]:
+    def _fail(self, exc: Exception) -> tuple[int, Any]:
         err = exc if isinstance(exc, ShopsimError) else None
         self.metrics.count(err.status if err else 500, err.code if err else "")
         if self.captured or self.capture_unknown:
-            compensation.park(self, exc)
+            compensation.park(self.ctx, self.claim, self.step, exc)
         final = (err.status, err.body()) if err and err.status in FINAL_STATUSES else None
         touched = self.reservation_id or self.authorization_id or self.captured
         if final and not touched and not self.capture_unknown:
@@ -263,13 +191,21 @@ class Saga:
         reason = f"{err.code}: {err.message}" if err else f"internal: {type(exc).__name__}"
         clean = True
         if self.reservation_id or self.authorization_id:
-            self.mark("compensate")
-            clean = compensation.undo(self)
+            self._mark("compensate")
+            clean = self._undo()
             if self.captured:  # the void found a capture after all: finish it later, not undo
-                self.update_order(captured=True)
-                compensation.park(self, exc)
-            total = sum(x["quantity"] * x["price_cents"] for x in self.priced)
-            self._write_order(req, total, req.items is None, "failed", reason[:500])
+                records.update_order(self.ctx.db, self.oid, captured=True)
+                compensation.park(self.ctx, self.claim, self.step, exc)
+            assert self.draft is not None  # priced before anything was held
+            with self.ctx.db.write() as conn:
+                records.write_order(
+                    conn,
+                    self.draft,
+                    status="failed",
+                    reason=reason[:500],
+                    reservation_id=self.reservation_id,
+                    authorization_id=self.authorization_id,
+                )
         if not clean:
             attempts.settle(self.ctx, self.claim, NEEDS_RECOVERY, "compensate", final)
         elif final:
@@ -280,6 +216,70 @@ class Saga:
             return final
         raise exc
 
+    def resume(self) -> None:
+        """Settle what an earlier attempt of this key left half-done: finish it, or undo it.
 
-def _sku(line: dict[str, Any]) -> str:
-    return str(line["sku"])
+        Its order row says what may exist: when the money moved the saga goes forward, else it
+        voids and releases. Raises 503 (the attempt parked again) while a dependency cannot say.
+        """
+        order = records.read_order(self.ctx.db, self.oid)
+        try:
+            if order is None:
+                if self.step in ("reserve", "authorize"):  # died before writing the order row
+                    self.reservation_id = f"{self.oid}-{self.n}"
+            else:
+                self.reservation_id = order.reservation_id
+                self.authorization_id = order.authorization_id
+                self.captured = bool(order.captured) or order.status == "confirmed"
+            if not self.captured and self.authorization_id:
+                gateway = self.ctx.dep("payment")
+                verdict = payment.void(gateway, self.oid, self.n, self.authorization_id)
+                self.voided = verdict == "voided"
+                if verdict == "captured":
+                    self.captured = True
+                    charge_id = payment.find_charge(gateway, self.oid, self.authorization_id)
+                    records.update_order(
+                        self.ctx.db,
+                        self.oid,
+                        captured=True,
+                        charge_id=charge_id,
+                        failure_reason=None,
+                    )
+            if self.captured:
+                self._complete()
+                return
+            if not self._undo():
+                raise Unavailable(
+                    f"checkout {self.oid}: the hold or authorization is not released yet",
+                    code="dependency_failed",
+                )
+            if order is not None and order.status != "failed":
+                records.update_order(
+                    self.ctx.db,
+                    self.oid,
+                    status="failed",
+                    failure_reason="recovered: payment voided",
+                )
+            owed = attempts.stored_response(self.ctx, self.claim)
+            attempts.settle(self.ctx, self.claim, DONE if owed else RETRYABLE, "failed")
+        except Exception as exc:
+            compensation.park(self.ctx, self.claim, self.step, exc)
+
+    def _undo(self) -> bool:
+        """Compensate what this attempt holds; True when nothing is left outstanding."""
+        undone = compensation.undo(
+            self.ctx.dep("payment"),
+            self.ctx.dep("inventory"),
+            order_id=self.oid,
+            attempt_no=self.n,
+            authorization_id=self.authorization_id,
+            voided=self.voided,
+            reservation_id=self.reservation_id,
+        )
+        self.voided, self.captured = undone.voided, self.captured or undone.captured
+        return undone.clean
+
+    def _mark(self, step: str) -> None:
+        """Record the step about to be taken, before it touches another service."""
+        self.step = step
+        attempts.mark(self.ctx, self.claim, step)

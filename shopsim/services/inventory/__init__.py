@@ -18,7 +18,6 @@ import time
 from typing import Annotated, Any
 
 from flask import Blueprint, Flask, jsonify, request
-from prometheus_client import Counter
 from pydantic import Field, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -26,7 +25,11 @@ from sqlalchemy.engine import Connection
 from shopsim.context import ServiceContext, current
 from shopsim.db import Database
 from shopsim.errors import Conflict, NotFound
+from shopsim.metrics import make
+from shopsim.metrics.catalogue.business import RESERVATIONS, UNITS_OVERSOLD, UNITS_RESERVED
+from shopsim.metrics.catalogue.values import INVENTORY_OUTCOMES as OUTCOMES
 from shopsim.seed import SeedData
+from shopsim.services.inventory.figures import units_oversold, units_reserved
 from shopsim.services.inventory.holds import (
     find,
     reserve,
@@ -40,7 +43,6 @@ from shopsim.validation import Line, Model, distinct_skus, parse_body
 
 __all__ = ["metadata", "init_app", "load_seed", "expire_reservations", "reservations", "stock"]
 
-OUTCOMES = ("held", "insufficient", "committed", "released", "expired")
 EXPIRY_BATCH = 1000
 #: Ending a reservation that already ended: these statuses refuse (409 code); the others replay.
 REFUSALS = {
@@ -177,13 +179,10 @@ def expire_reservations(ctx: ServiceContext, now: float | None = None) -> int:
 
 
 def init_app(app: Flask, ctx: ServiceContext) -> None:
-    """Routes, the reservation counter, the clock and the expiry sweeper."""
-    counter = Counter(
-        "shopsim_inventory_reservations",
-        "Reservation outcomes: held, refused for insufficient stock, committed, released, expired.",
-        ["outcome"],
-        registry=ctx.metrics.registry,
-    )
+    """Routes, the reservation counter, the stock gauges, the clock and the expiry sweeper."""
+    counter = make(RESERVATIONS, ctx.metrics.registry)
+    make(UNITS_RESERVED, ctx.metrics.registry).set_function(units_reserved(ctx.db))
+    make(UNITS_OVERSOLD, ctx.metrics.registry).set_function(units_oversold(ctx.db))
     ctx.extras["inventory_outcomes"] = {o: counter.labels(o) for o in OUTCOMES}
     # Tests may swap the clock to move time instead of sleeping.
     ctx.extras.setdefault("inventory_clock", time.time)

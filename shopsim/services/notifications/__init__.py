@@ -21,13 +21,14 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import Blueprint, Flask, jsonify, request
-from prometheus_client import Counter, Gauge
 from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shopsim.context import ServiceContext, current
 from shopsim.db import Database
 from shopsim.errors import Conflict, Unprocessable
+from shopsim.metrics import make
+from shopsim.metrics.catalogue import business as metrics
 from shopsim.seed import SeedData
 from shopsim.services.notifications.models import (
     DATA_MODELS,
@@ -197,31 +198,15 @@ def _or_nan(read: Callable[[], float]) -> Callable[[], float]:
 def init_app(app: Flask, ctx: ServiceContext) -> None:
     """Routes, business metrics, outbox gauges and the sender loop."""
     registry = ctx.metrics.registry
-    sent = Counter(
-        "shopsim_mail_sent",
-        "Mails written to the mail sink (one per recipient), by template.",
-        ["template"],
-        registry=registry,
-    )
-    enqueued = Counter(
-        "shopsim_notifications_enqueued",
-        "Messages accepted into the outbox (repeats of an event not counted), by template.",
-        ["template"],
-        registry=registry,
-    )
+    sent = make(metrics.MAIL_SENT, registry)
+    enqueued = make(metrics.NOTIFICATIONS_ENQUEUED, registry)
     for template in TEMPLATES:
         sent.labels(template)
         enqueued.labels(template)
-    Gauge(
-        "shopsim_outbox_depth",
-        "Messages queued in the outbox and not sent yet.",
-        registry=registry,
-    ).set_function(_or_nan(lambda: outbox_depth(ctx.db)))
-    Gauge(
-        "shopsim_outbox_oldest_message_age_seconds",
-        "How long the oldest queued message has waited (0 when the outbox is empty).",
-        registry=registry,
-    ).set_function(_or_nan(lambda: outbox_oldest_age_s(ctx.db)))
+    make(metrics.OUTBOX_DEPTH, registry).set_function(_or_nan(lambda: outbox_depth(ctx.db)))
+    make(metrics.OUTBOX_OLDEST_AGE, registry).set_function(
+        _or_nan(lambda: outbox_oldest_age_s(ctx.db))
+    )
     ctx.extras["notifications"] = Notifier(sent=sent, enqueued=enqueued)
     app.register_blueprint(bp)
     ctx.every(ctx.settings.outbox_poll_s, "outbox-sender", lambda: send_pending(ctx))

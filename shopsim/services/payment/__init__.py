@@ -21,21 +21,20 @@ import time
 from typing import Annotated, Any, Literal
 
 from flask import Blueprint, Flask, Response, after_this_request, jsonify, request
-from prometheus_client import Counter
 from pydantic import Field, StringConstraints
 from sqlalchemy import Connection, Row, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shopsim.context import ServiceContext, current
 from shopsim.errors import Conflict, NotFound, PaymentRequired
+from shopsim.metrics import make
+from shopsim.metrics.catalogue.business import PAYMENT_OPERATIONS_DONE, PAYMENT_REPLAYS
 from shopsim.services.payment.gateway import Gateway, gateway_operation, network_delay_s
 from shopsim.services.payment.tables import authorizations, charges, metadata
 from shopsim.validation import Model, Query, parse_query
 
 __all__ = ["metadata", "init_app", "network_delay_s"]
 
-OPERATIONS = ("authorize", "capture", "void")
-OUTCOMES = ("approved", "declined", "conflict")
 #: Test card tokens that the gateway declines, and the code each gets.
 DECLINES = {"tok_decline": "card_declined", "tok_insufficient_funds": "insufficient_funds"}
 
@@ -257,22 +256,9 @@ def list_charges():  # type: ignore[no-untyped-def]
 
 def init_app(app: Flask, ctx: ServiceContext) -> None:
     """Routes and the gateway's business metrics."""
-    operations = Counter(
-        "shopsim_payment_operations",
-        "Gateway operations that did the work or were refused on a conflict, by outcome: "
-        "approved (2xx), declined (402), conflict (409, idempotency-key conflicts included).",
-        ["operation", "outcome"],
-        registry=ctx.metrics.registry,
-    )
-    replays = Counter(
-        "shopsim_payment_idempotent_replays",
-        "POSTs answered from the idempotency store instead of doing the work again.",
-        ["operation"],
-        registry=ctx.metrics.registry,
-    )
-    for operation in OPERATIONS:
-        replays.labels(operation)
-        for outcome in OUTCOMES:
-            operations.labels(operation, outcome)
+    # Every operation x outcome starts at zero (captures by result included: a duplicate charge
+    # shows as approved captures beyond confirmed orders).
+    operations = make(PAYMENT_OPERATIONS_DONE, ctx.metrics.registry)
+    replays = make(PAYMENT_REPLAYS, ctx.metrics.registry)
     ctx.extras["payment"] = Gateway(operations=operations, replays=replays)
     app.register_blueprint(bp)

@@ -14,13 +14,14 @@ import time
 from typing import Annotated, Any, Literal
 
 from flask import Blueprint, Flask, jsonify, request
-from prometheus_client import Counter
 from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from shopsim.context import ServiceContext, current
 from shopsim.db import Database
+from shopsim.metrics import make
+from shopsim.metrics.catalogue.business import GIFT_PURCHASES
 from shopsim.seed import REGISTRY_KINDS, SeedData
 from shopsim.services.registry.alerts import retry_pending_alerts, send_alert
 from shopsim.services.registry.gifts import record_purchase
@@ -119,12 +120,7 @@ def purchase(registry_id: int):  # type: ignore[no-untyped-def]
 
 def init_app(app: Flask, ctx: ServiceContext) -> None:
     """Routes, gift metrics and the pending-alert retrier."""
-    gifts = Counter(
-        "shopsim_gift_purchases",
-        "Gifts bought from a registry, by registry kind.",
-        ["kind"],
-        registry=ctx.metrics.registry,
-    )
+    gifts = make(GIFT_PURCHASES, ctx.metrics.registry)
     for kind in REGISTRY_KINDS:
         gifts.labels(kind)
     ctx.extras["registry_gifts"] = gifts

@@ -2,7 +2,7 @@
 
 A failure on the store's side (a dependency down, slow or answering 5xx, the service
 overloaded, or a bug) renders the dog page: an apology, "our team has been told", and an
-incident reference that is also in the log, counted in ``shopsim_error_pages{page}``. A
+incident reference that is also in the log, counted by page (`ERROR_PAGES_SHOWN`). A
 refusal on the customer's side (4xx) renders a short page that says what to fix.
 """
 
@@ -11,26 +11,15 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, render_template, request
-from prometheus_client import Counter
 from werkzeug.exceptions import HTTPException
 
 from shopsim.context import ServiceContext, current
 from shopsim.errors import ShopsimError, incident_reference
+from shopsim.metrics import make
+from shopsim.metrics.catalogue.business import ERROR_PAGES_SHOWN
+from shopsim.metrics.catalogue.values import ERROR_PAGES as ERROR_PAGES  # the `page` values
 
 log = logging.getLogger("shopsim")
-
-#: The `page` label of shopsim_error_pages: a small fixed set, every value pre-created.
-ERROR_PAGES = (
-    "home",
-    "search",
-    "product",
-    "cart",
-    "checkout",
-    "order",
-    "registry",
-    "gift",
-    "login",
-)
 
 #: Which page each pages endpoint counts as.
 PAGE_OF_ENDPOINT = {
@@ -77,15 +66,8 @@ FIELD_MESSAGES = {
 
 
 def init_metrics(ctx: ServiceContext) -> None:
-    """Create shopsim_error_pages with every page at zero."""
-    counter = Counter(
-        "shopsim_error_pages",
-        "Error pages shown to customers for failures on the store's side, by page.",
-        ["page"],
-        registry=ctx.metrics.registry,
-    )
-    for page in ERROR_PAGES:
-        counter.labels(page)
+    """Create the error-page counter with every page (ERROR_PAGES) at zero."""
+    counter = make(ERROR_PAGES_SHOWN, ctx.metrics.registry)
     ctx.extras["storefront_error_pages"] = counter
 
 
