@@ -21,8 +21,8 @@ from shopsim.verdict.signals import KINDS, Signal, signals_of
 MIN_SCORE = 3.0  # below this nothing stands out enough to be named
 BASELINE_ROUNDS = 30
 MIN_BASELINE = 5
-GRAPH_SHARE = 0.5
-SATURATED = 0.9  # busy threads over capacity, counting only time in its own code  # a dependency scoring at least this share of its caller's score is the root
+GRAPH_SHARE = 0.5  # a dependency scoring at least this share of its caller's score is the root
+SATURATED = 0.9  # busy threads over capacity, counting only time in its own code
 
 
 @dataclass(frozen=True)

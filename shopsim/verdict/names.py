@@ -1,90 +1,79 @@
-"""The metric names and label values the verdict reads, in one place."""
+"""The metric names and label values the verdict reads, taken from the catalogue."""
 
 from __future__ import annotations
 
+from shopsim.metrics.catalogue import business as b
+from shopsim.metrics.catalogue import common as c
+from shopsim.metrics.catalogue import load as ld
+from shopsim.metrics.catalogue import values as v
+
 # server side, every service
-HTTP_REQUESTS = "shopsim_http_requests_total"
-HTTP_DURATION = "shopsim_http_request_duration_seconds"
-SERVER_ERRORS = "shopsim_http_server_errors_total"
-IN_FLIGHT = "shopsim_http_requests_in_flight"
-REJECTED = "shopsim_http_requests_rejected_total"
-THREADS = "shopsim_worker_threads"
-THREADS_BUSY = "shopsim_worker_threads_busy"
-PROCESS_CPU = "process_cpu_seconds_total"
-PROCESS_RSS = "process_resident_memory_bytes"
+HTTP_REQUESTS = c.HTTP_REQUESTS.name
+HTTP_DURATION = c.HTTP_DURATION.name
+SERVER_ERRORS = c.HTTP_SERVER_ERRORS.name
+IN_FLIGHT = c.IN_FLIGHT.name
+REJECTED = c.REJECTED.name
+THREADS = c.THREADS.name
+THREADS_BUSY = c.THREADS_BUSY.name
+PROCESS_CPU = c.PROCESS_CPU.name
+PROCESS_RSS = c.PROCESS_RESIDENT_MEMORY.name
 # client side of every edge
-DEP_REQUESTS = "shopsim_dependency_requests_total"
-DEP_DURATION = "shopsim_dependency_request_duration_seconds"
-DEP_CALL_DURATION = "shopsim_dependency_call_duration_seconds"
-DEP_RETRIES = "shopsim_dependency_retries_total"
-BREAKER_OPEN = "shopsim_circuit_breaker_open"
-DEPENDENCY_OUTCOMES = (
-    "success",
-    "client_error",
-    "server_error",
-    "timeout",
-    "connect_error",
-    "breaker_open",
-    "budget_exhausted",
-)
-SENT_OUTCOMES = ("success", "client_error", "server_error", "timeout", "connect_error")
+DEP_REQUESTS = c.DEPENDENCY_REQUESTS.name
+DEP_DURATION = c.DEPENDENCY_DURATION.name
+DEP_CALL_DURATION = c.DEPENDENCY_CALL_DURATION.name
+DEP_RETRIES = c.DEPENDENCY_RETRIES.name
+BREAKER_OPEN = c.BREAKER_OPEN.name
+DEPENDENCY_OUTCOMES = v.DEPENDENCY_OUTCOMES
+NOT_SENT = ("breaker_open", "budget_exhausted")  # refused before any request went out
+SENT_OUTCOMES = tuple(o for o in DEPENDENCY_OUTCOMES if o not in NOT_SENT)
 # the load generator (the customer's side)
-LOAD_REQUESTS = "shopsim_load_requests_total"
-LOAD_DURATION = "shopsim_load_request_duration_seconds"
-LOAD_CHECKOUTS = "shopsim_load_checkouts_total"
-LOAD_ARRIVALS = "shopsim_load_arrivals_total"
-LOAD_DROPPED = "shopsim_load_arrivals_dropped_total"
-LOAD_LATE = "shopsim_load_arrivals_late_total"
-LOAD_TARGET = "shopsim_load_target"
-LOAD_CPU = "shopsim_load_cpu_percent"
-LOAD_CHECKOUTS_IN_FLIGHT = "shopsim_load_checkouts_in_flight"
+LOAD_REQUESTS = ld.LOAD_REQUESTS.name
+LOAD_DURATION = ld.LOAD_DURATION.name
+LOAD_CHECKOUTS = ld.LOAD_CHECKOUTS.name
+LOAD_ARRIVALS = ld.LOAD_ARRIVALS.name
+LOAD_DROPPED = ld.LOAD_DROPPED.name
+LOAD_LATE = ld.LOAD_LATE.name
+LOAD_TARGET = ld.LOAD_TARGET.name
+LOAD_CPU = ld.LOAD_CPU.name
+LOAD_CHECKOUTS_IN_FLIGHT = ld.LOAD_CHECKOUTS_IN_FLIGHT.name
 CHECKOUT_GOOD = ("ok", "sold_out")  # sold out is the business saying no, not the site failing
-CHECKOUT_BAD = ("failure", "error_page")
-BROWSE_FLOWS = ("browse",)
-ERROR_PAGES = "shopsim_error_pages_total"
+CHECKOUT_BAD = tuple(r for r in v.CHECKOUT_RESULTS if r not in CHECKOUT_GOOD)
+BROWSE_FLOWS = (v.BROWSE, v.CART)
+ERROR_PAGES = b.ERROR_PAGES_SHOWN.name
 
 #: Business counters and gauges: key -> (kind, metric, label match).
 BUSINESS: dict[str, tuple[str, str, dict[str, str]]] = {
-    "orders_confirmed": ("counter", "shopsim_checkout_orders_total", {"outcome": "confirmed"}),
-    "orders_failed": ("counter", "shopsim_checkout_orders_total", {"outcome": "failed"}),
-    "orders_declined": ("counter", "shopsim_checkout_orders_total", {"outcome": "declined"}),
-    "revenue_dollars": ("counter", "shopsim_checkout_revenue_dollars_total", {}),
+    "orders_confirmed": ("counter", b.CHECKOUT_ORDERS.name, {"outcome": "confirmed"}),
+    "orders_failed": ("counter", b.CHECKOUT_ORDERS.name, {"outcome": "failed"}),
+    "orders_declined": ("counter", b.CHECKOUT_ORDERS.name, {"outcome": "declined"}),
+    "revenue_dollars": ("counter", b.CHECKOUT_REVENUE.name, {}),
     "captures": (
         "counter",
-        "shopsim_payment_operations_total",
+        b.PAYMENT_OPERATIONS_DONE.name,
         {"operation": "capture", "outcome": "approved"},
     ),
     "authorizations_declined": (
         "counter",
-        "shopsim_payment_operations_total",
+        b.PAYMENT_OPERATIONS_DONE.name,
         {"operation": "authorize", "outcome": "declined"},
     ),
-    "authorizations": ("counter", "shopsim_payment_operations_total", {"operation": "authorize"}),
-    "gift_purchases": ("counter", "shopsim_gift_purchases_total", {}),
-    "gift_alert_mails": ("counter", "shopsim_mail_sent_total", {"template": "gift_alert"}),
-    "confirmation_mails": (
-        "counter",
-        "shopsim_mail_sent_total",
-        {"template": "order_confirmation"},
-    ),
-    "outbox_depth": ("gauge", "shopsim_outbox_depth", {}),
-    "outbox_oldest_age_s": ("gauge", "shopsim_outbox_oldest_message_age_seconds", {}),
-    "reservations_insufficient": (
-        "counter",
-        "shopsim_inventory_reservations_total",
-        {"outcome": "insufficient"},
-    ),
-    "oversold_units": ("gauge", "shopsim_inventory_oversold_units", {}),
+    "authorizations": ("counter", b.PAYMENT_OPERATIONS_DONE.name, {"operation": "authorize"}),
+    "gift_purchases": ("counter", b.GIFT_PURCHASES.name, {}),
+    "gift_alert_mails": ("counter", b.MAIL_SENT.name, {"template": "gift_alert"}),
+    "confirmation_mails": ("counter", b.MAIL_SENT.name, {"template": "order_confirmation"}),
+    "outbox_depth": ("gauge", b.OUTBOX_DEPTH.name, {}),
+    "outbox_oldest_age_s": ("gauge", b.OUTBOX_OLDEST_AGE.name, {}),
+    "reservations_insufficient": ("counter", b.RESERVATIONS.name, {"outcome": "insufficient"}),
+    "oversold_units": ("gauge", b.UNITS_OVERSOLD.name, {}),
 }
 
-#: Request names the load generator gives order placement (until every request has a flow).
-_ORDER_NAMES = ("/checkout", "/registries/[id]/gift")
+#: Request names the load generator gave order placement before requests carried a flow.
 _FLOW_BY_NAME = {
-    "/checkout": "checkout",
-    "/registries/[id]/gift": "gift",
-    "/cart": "cart",
-    "/cart/items": "cart",
-    "/cart/items/[sku]/remove": "cart",
+    "/checkout": v.CHECKOUT,
+    "/registries/[id]/gift": v.GIFT,
+    "/cart": v.CART,
+    "/cart/items": v.CART,
+    "/cart/items/[sku]/remove": v.CART,
 }
 
 
@@ -97,11 +86,9 @@ def flow_of(labels: dict[str, str]) -> str:
     """The flow of a load request: its `flow` label, or from its name in older runs."""
     if "flow" in labels:
         return labels["flow"]
-    return _FLOW_BY_NAME.get(labels.get("name", ""), "browse")
+    return _FLOW_BY_NAME.get(labels.get("name", ""), v.BROWSE)
 
 
 def is_order_request(labels: dict[str, str]) -> bool:
-    """A request that places an order: POST in the checkout or gift flow."""
-    if labels.get("method", "POST") != "POST":
-        return False
-    return flow_of(labels) in ("checkout", "gift") or labels.get("name") in _ORDER_NAMES
+    """A request that places an order: a POST in the checkout or gift flow."""
+    return labels.get("method", "POST") == "POST" and flow_of(labels) in v.ORDER_FLOWS
