@@ -6,7 +6,10 @@ A failed checkout is a customer idempotency key whose last answer was a failure:
 ended ``retryable`` (a 503 after everything was undone, and the customer did not come back with
 the key) or ``done`` with an error (a decline). Sold-out and other refusals before anything was
 held leave no row, by design, and are not failures of the store. Checkouts still half-done are
-in flight (see the audit), not failed.
+in flight (see the audit), not failed. A checkout that never reached the checkout service (the
+storefront's breaker open, a 503 from admission control, a timeout before it) leaves no row
+anywhere: count failures on the client side; these facts explain and value the ones checkout
+saw.
 
 Money, in dollars:
 - revenue: the confirmed orders' totals.

@@ -1,10 +1,12 @@
 """The services' data as the audit reads it: every database opened read-only, rows loaded once.
 
-SQLite. A store that stopped cleanly leaves no ``-wal`` file (the last connection checkpoints it
-into the main file and removes it), so the file is opened ``immutable=1``: no lock is taken and
-no ``-wal`` or ``-shm`` is created, as ``mode=ro`` would on a WAL database. With a ``-wal``
-present (a running store, or a killed one) the committed data is partly in it, which an
-immutable open would not read: then ``mode=ro``, which reads it and writes nothing.
+SQLite. A file without a ``-wal`` holds all its data (the last connection to close folded the
+WAL in), so it is opened ``immutable=1``: no lock is taken and no ``-wal`` or ``-shm`` is
+created, as ``mode=ro`` would on a WAL database. With a ``-wal`` present (a running store, a
+killed one, or service processes that exited without folding it in, as a game day's store
+leaves them) committed rows are partly in it, which an immutable open would not read: then
+``mode=ro``, which reads them and writes no data; SQLite's ``-shm`` index, already there, is
+where every reader takes its read lock (and the first reader after a crash rebuilds it).
 PostgreSQL. One READ ONLY, REPEATABLE READ transaction per database: every table is read at one
 moment, and the audit cannot change a row.
 
@@ -16,6 +18,7 @@ Only the services' Table objects are used, never their code.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -226,11 +229,9 @@ def readonly(url: str) -> Iterator[Connection]:
 
 
 def _sqlite_engine(path: Path) -> Any:
-    import sqlite3
-
     wal = path.with_name(path.name + "-wal")
-    # A -wal holds committed data only while some connection has (or had, before a crash) the
-    # file open; without one the main file is complete and nothing may write it under us.
+    # Without a -wal the main file is complete and no connection has it open to write it under
+    # us. With one, mode=ro reads it (and would create a -shm only if it were missing too).
     uri = path.as_uri() + ("?mode=ro" if wal.exists() else "?immutable=1")
 
     def connect() -> sqlite3.Connection:
