@@ -65,6 +65,7 @@ BUSINESS: dict[str, tuple[str, str, dict[str, str]]] = {
     "outbox_oldest_age_s": ("gauge", b.OUTBOX_OLDEST_AGE.name, {}),
     "reservations_insufficient": ("counter", b.RESERVATIONS.name, {"outcome": "insufficient"}),
     "oversold_units": ("gauge", b.UNITS_OVERSOLD.name, {}),
+    "orders_charged_twice": ("gauge", b.PAYMENT_REFERENCES_CHARGED_TWICE.name, {}),
 }
 
 #: Request names the load generator gave order placement before requests carried a flow.

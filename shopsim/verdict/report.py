@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from shopsim.settings import DEPENDENCIES
-from shopsim.verdict import integrity as audit_mod
 from shopsim.verdict.alerts import Alert, evaluate, sli_events
 from shopsim.verdict.arith import known, quantile
 from shopsim.verdict.culprit import MIN_SCORE, Culprit, localise, rank
 from shopsim.verdict.exitcodes import exit_code
 from shopsim.verdict.expectations import score
+from shopsim.verdict.impact_db import ImpactFacts
+from shopsim.verdict.integrity import read_store
 from shopsim.verdict.recovery import find_trigger, judge_recovery
 from shopsim.verdict.rundir import Run, load_run
 from shopsim.verdict.series import Series, derive
@@ -108,6 +109,13 @@ def _customer_p95(series: Series) -> float | None:
     return quantile(0.95, buckets)
 
 
+def _lost(db: ImpactFacts) -> float | None:
+    """Failed baskets' value: priced orders, plus the estimate for those never priced."""
+    if db.revenue_lost_dollars is None:
+        return None
+    return round(db.revenue_lost_dollars + (db.unpriced_estimate_dollars or 0.0), 2)
+
+
 def build_report(run_dir: Path) -> dict[str, Any]:
     """The whole verdict of a run directory, as report.json holds it."""
     run: Run = load_run(run_dir)
@@ -132,20 +140,28 @@ def build_report(run_dir: Path) -> dict[str, Any]:
         grace_s=max(3.0, 10.0 / scale),
         culprit=culprit.service if culprit else None,
     )
-    integrity = audit_mod.audit_run(run.databases)
-    facts = audit_mod.impact_of(run.databases)
+    store = read_store(run.databases, run.manifest.get("ended_at"))
+    integrity = store.integrity
+    db = store.impact
     validity = judge_validity(series)
     slo_list = slo_results(series, slos)
     breached = [s["name"] for s in slo_list if not s["passed"]]
     failed_checkouts = sum(known(series.checkout_bad))
-    impact = {
+    impact = {  # failures as customers counted them; money and people from the data
         "failed_checkouts": int(failed_checkouts),
         "error_pages": int(sum(known(series.error_pages))),
-        "revenue_lost": facts.get("revenue_lost_dollars"),
-        "affected_customers": facts.get("affected_customers"),
-        "wrong_recipients": facts.get("wrong_recipients"),
-        "unpriced_failed_checkouts": facts.get("unpriced_failed_checkouts"),
-        "confirmed_orders": facts.get("confirmed_orders"),
+        "revenue_lost": None if db is None else _lost(db),
+        "affected_customers": None if db is None else db.customers_affected,
+        "wrong_recipients": None if db is None else db.wrong_mail_recipients,
+        "wrong_mails": None if db is None else db.wrong_mails,
+        "overcharged_customers": None if db is None else db.overcharged_customers,
+        "overcharged_dollars": None if db is None else db.overcharged_dollars,
+        "oversold_units": None if db is None else db.oversold_units,
+        "failed_checkouts_reaching_checkout": None if db is None else db.failed_checkouts,
+        "failed_by_reason": None if db is None else db.failed_by_reason,
+        "unpriced_failed_checkouts": None if db is None else db.unpriced_failures,
+        "confirmed_orders": None if db is None else db.confirmed_orders,
+        "revenue": None if db is None else db.revenue_dollars,
         "checkout_p95_s": _r(_customer_p95(series)),
     }
     first_fault = min((f.start_s for f in run.faults), default=None)
