@@ -260,10 +260,13 @@ def localise(
     earlier: Iterable[tuple[int, int]] = (),
 ) -> Culprit:
     """The culprit of the window spanning rounds first..last."""
-    during = list(range(first, last + 1))
     base = baseline_rounds(len(series), first, earlier, after=last)
-    scan = list(range(max(base) + 1 if base else first, last + 1))
-    ranking = rank(series, series.services, base, during, scan)
+    # A cause often moves before customers feel it (a slow dependency shows as failures only
+    # once its callers' timeouts and retries run out), so "during" reaches back over the rounds
+    # between the calm baseline and the window; the upper quartile keeps a short cause visible.
+    calm_end = max((i for i in base if i < first), default=first - 1)
+    during = list(range(calm_end + 1, last + 1))
+    ranking = rank(series, series.services, base, during, during)
     root = root_of(ranking, graph)
     if root is None:
         return Culprit(
