@@ -27,7 +27,7 @@ from shopsim.services import (
 
 if TYPE_CHECKING:
     from shopsim.db import Database
-    from shopsim.seed import SeedData
+    from shopsim.seeddata import SeedData
 
 
 @dataclass(frozen=True)

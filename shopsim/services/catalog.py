@@ -21,7 +21,7 @@ from shopsim.context import ServiceContext, current
 from shopsim.db import Database
 from shopsim.errors import NotFound
 from shopsim.faults.state import Faults
-from shopsim.seed import SeedData
+from shopsim.seeddata import SeedData
 from shopsim.validation import Model, Query, Sku, parse_body, parse_query
 
 metadata = MetaData()

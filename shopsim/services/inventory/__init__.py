@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 from shopsim.context import ServiceContext, current
 from shopsim.db import Database
 from shopsim.errors import Conflict, NotFound
-from shopsim.seed import SeedData
+from shopsim.seeddata import SeedData
 from shopsim.services.inventory.holds import (
     find,
     reserve,

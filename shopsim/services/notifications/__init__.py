@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from shopsim.context import ServiceContext, current
 from shopsim.db import Database
 from shopsim.errors import Conflict, Unprocessable
-from shopsim.seed import SeedData
+from shopsim.seeddata import SeedData
 from shopsim.services.notifications.models import (
     DATA_MODELS,
     REQUIRED,
