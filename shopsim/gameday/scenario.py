@@ -21,7 +21,7 @@ from pydantic import Field, StringConstraints, WithJsonSchema, model_validator
 
 from shopsim.errors import ShopsimError
 from shopsim.faults import budget
-from shopsim.faults.api import ResiliencePatch
+from shopsim.faults.policy import ResiliencePatch
 from shopsim.faults.spec import NAME_PATTERN, build_spec
 from shopsim.faults.table import FAULT_TYPES
 from shopsim.gameday.fields import (
