@@ -59,8 +59,8 @@ def list_faults():  # type: ignore[no-untyped-def]
 def add_fault():  # type: ignore[no-untyped-def]
     """Install a fault spec; 201 when it applies here, 200 with applied=false otherwise."""
     ctx = current()
-    spec, params = build_spec(read_json_object(request))  # the guard has required JSON
-    fault = ctx.faults.add(spec, params)
+    spec = build_spec(read_json_object(request))  # the guard has required JSON
+    fault = ctx.faults.add(spec)
     if fault is None:
         return jsonify({"service": ctx.service, "applied": False, "name": spec.name}), 200
     described = fault.describe(time.monotonic())
