@@ -12,7 +12,7 @@ import functools
 import hmac
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +28,12 @@ from sqlalchemy import text
 
 from shopsim import errors
 from shopsim.client import Dependency, DependencyFailed
-from shopsim.context import LivePolicies, ServiceContext, of
+from shopsim.context import LivePolicies, ServiceContext, ServiceTarget, of
 from shopsim.db import Database
 from shopsim.faults import api as chaos_api
 from shopsim.faults import inbound as fault_hooks
+from shopsim.faults.base import Delay
+from shopsim.faults.logic import Logic
 from shopsim.faults.state import Faults
 from shopsim.metrics import ServiceMetrics
 from shopsim.metrics.catalogue.values import SERVER_ERROR_CAUSES
@@ -98,7 +100,7 @@ def create_app(
         spec.metadata,
         pool_size=settings.threads.get(service, 16),
         observe_wait=metrics.db_pool_wait.observe,
-        faults=faults,  # db_slow delays statements
+        before_statement=_db_slow(faults),
     )
     admission = AdmissionControl(settings.max_in_flight(service))
     ctx = ServiceContext(
@@ -111,7 +113,8 @@ def create_app(
         rng=random.Random(f"{settings.seed}:{service}"),
         faults=faults,
     )
-    ctx.faults.bind(ctx)
+    outbox = spec.outbox(db) if spec.outbox else None
+    faults.attach(ServiceTarget(service, db, registry, hot_rows=spec.hot_rows, outbox=outbox))
     for dep in DEPENDENCIES[service]:
         ctx.deps[dep] = Dependency(
             service=service,
@@ -143,6 +146,17 @@ def create_app(
         DEPENDENCIES[service],
     )
     return app
+
+
+def _db_slow(faults: Faults) -> Callable[[], None]:
+    """db_slow's switch point, before every statement: wait its delay when it fires."""
+
+    def before_statement() -> None:
+        slow = faults.fires(Logic.DB_SLOW)
+        if slow and isinstance(slow.action, Delay) and slow.action.seconds > 0:
+            slow.hold(slow.action.seconds)  # the fault's removal lets the statement go at once
+
+    return before_statement
 
 
 def close_app(app: Flask) -> None:

@@ -1,5 +1,6 @@
 """What one running service holds: settings, database, metrics, dependencies, live settings and
 background workers. It lives in ``app.extensions["shopsim"]``; `current()` fetches it in a view.
+`ServiceTarget` is the service as its faults may act on it, handed to its fault engine.
 """
 
 from __future__ import annotations
@@ -10,15 +11,18 @@ import math
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app
+from prometheus_client import CollectorRegistry, Gauge
 
 from shopsim.client import Dependency
-from shopsim.db import Database
+from shopsim.db import Database, HotRows
 from shopsim.faults.state import Faults
+from shopsim.faults.target import LockScope, Outbox
 from shopsim.metrics import ServiceMetrics
 from shopsim.resilience import AdmissionControl
 from shopsim.settings import DEPENDENCIES, DependencyPolicy, Settings
@@ -152,6 +156,32 @@ def _applied(
     if change.admission_max_in_flight is not None:
         limit = change.admission_max_in_flight
     return out, limit
+
+
+@dataclass(frozen=True, eq=False)
+class ServiceTarget:
+    """A service as the faults acting on it by themselves may (shopsim.faults.target.Target)."""
+
+    service: str
+    db: Database
+    registry: CollectorRegistry
+    hot_rows: HotRows | None = None  # what db_lock locks (else the first table's first rows)
+    outbox: Outbox | None = None  # notifications' outbox (poison_message)
+    _gauges: dict[str, Gauge] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @contextmanager
+    def hold_lock(self, scope: LockScope) -> Iterator[None]:
+        """Hold a lock on the hot rows (or their table) while in the block."""
+        with self.db.hold_lock(scope, self.hot_rows):
+            yield
+
+    def gauge(self, name: str, documentation: str) -> Gauge:
+        """A gauge in the service's registry, created on first use."""
+        with self._lock:
+            if name not in self._gauges:
+                self._gauges[name] = Gauge(name, documentation, registry=self.registry)
+            return self._gauges[name]
 
 
 @dataclass(eq=False)

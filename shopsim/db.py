@@ -3,8 +3,10 @@
 `Database.write()` opens a transaction that holds the write lock from its first statement on
 SQLite (``BEGIN IMMEDIATE``), so check-then-act sequences are serialised there; on PostgreSQL
 services take row locks with ``SELECT ... FOR UPDATE`` instead. Time spent waiting for a pooled
-connection is observed into the pool-wait histogram. Given the service's faults, every statement
-first asks whether a db_slow fault fires and, if so, sleeps its delay.
+connection is observed into the pool-wait histogram. `before_statement`, when given, is called
+before every statement the engine sends (BEGIN included), inside its connection and transaction:
+create_app wires it to the fault engine's db_slow switch point. `hold_lock` holds a lock as
+another client would (what the db_lock fault does to a service's database).
 """
 
 from __future__ import annotations
@@ -12,19 +14,31 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event, make_url
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    MetaData,
+    Table,
+    create_engine,
+    event,
+    make_url,
+    select,
+    true,
+)
 from sqlalchemy.pool import QueuePool
 
-from shopsim.faults.base import Delay
 
+@dataclass(frozen=True)
+class HotRows:
+    """The rows of a service's table that its busiest writes contend for (to lock on purpose)."""
 
-class FaultSource(Protocol):
-    """What the database needs of a service's faults (shopsim.faults.state.Faults)."""
-
-    def firing(self, kind: str) -> object: ...
+    table: Table
+    where: ColumnElement[bool]
 
 
 class Database:
@@ -37,7 +51,7 @@ class Database:
         *,
         pool_size: int = 16,
         observe_wait: Callable[[float], None] | None = None,
-        faults: FaultSource | None = None,
+        before_statement: Callable[[], None] | None = None,
     ) -> None:
         self.url = make_url(url)
         self.public_url = public_url(url)
@@ -45,8 +59,8 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self._observe_wait = observe_wait or (lambda seconds: None)
         self.engine = _make_engine(url, self.is_sqlite, pool_size)
-        if faults is not None:
-            _slow_statements(self.engine, faults)
+        if before_statement is not None:
+            event.listen(self.engine, "before_cursor_execute", lambda *_: before_statement())
 
     def create_all(self) -> None:
         """Create this service's tables if they do not exist."""
@@ -75,6 +89,27 @@ class Database:
             yield conn
         finally:
             conn.close()
+
+    @contextmanager
+    def hold_lock(self, scope: str, hot: HotRows | None = None) -> Iterator[None]:
+        """Hold a lock while in the block, as a batch job or a migration would.
+
+        SQLite: the write lock (``BEGIN IMMEDIATE``), so writers wait and readers do not.
+        PostgreSQL: ``SELECT ... FOR UPDATE`` on the `hot` rows (else the first table's first
+        rows) or, for scope "table", ``LOCK TABLE ... IN EXCLUSIVE MODE`` on their table.
+        """
+        with self.write() as conn:
+            if not self.is_sqlite:
+                table = hot.table if hot else self.metadata.sorted_tables[0]
+                conn.exec_driver_sql("SET LOCAL lock_timeout = '5s'")  # never queue forever
+                if scope == "table":
+                    quoted = conn.dialect.identifier_preparer.format_table(table)
+                    conn.exec_driver_sql(f"LOCK TABLE {quoted} IN EXCLUSIVE MODE")
+                else:
+                    rows = select(table).where(hot.where if hot else true())
+                    rows = rows.order_by(*table.primary_key.columns).limit(10)
+                    conn.execute(rows.with_for_update()).fetchall()
+            yield
 
     def dispose(self) -> None:
         """Close every pooled connection."""
@@ -131,16 +166,6 @@ def _make_engine(url: str, is_sqlite: bool, pool_size: int) -> Engine:
             conn.exec_driver_sql("BEGIN")
 
     return engine
-
-
-def _slow_statements(engine: Engine, faults: FaultSource) -> None:
-    """Delay each statement (BEGIN included) by whatever an active db_slow fault decides."""
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _maybe_slow(*_args: Any) -> None:
-        action = faults.firing("db_slow")  # one dict check while no fault is active
-        if isinstance(action, Delay) and action.seconds > 0:
-            time.sleep(action.seconds)
 
 
 def drop(db: Database) -> None:

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Annotated, Any, Literal
+from typing import Any
 
 from flask import Blueprint, Flask, jsonify, request
-from pydantic import Field
 
 from shopsim.context import ServiceContext, current
 from shopsim.errors import BadRequest, NotFound, Unprocessable
@@ -30,9 +29,10 @@ from shopsim.faults.guard import (  # re-exported: the chaos API's public names
     chaos_disabled_reason,
     is_loopback,
 )
-from shopsim.faults.spec import MAX_DURATION_S, build_spec, parse_duration
+from shopsim.faults.policy import ResilienceChange
+from shopsim.faults.spec import build_spec
 from shopsim.faults.table import FAULT_TYPES
-from shopsim.validation import Model, parse_body, read_json_object
+from shopsim.validation import parse_body, read_json_object
 
 __all__ = ["PREFIX", "TOKEN_HEADER", "Forbidden", "chaos_disabled_reason", "is_loopback"]
 
@@ -59,8 +59,8 @@ def list_faults():  # type: ignore[no-untyped-def]
 def add_fault():  # type: ignore[no-untyped-def]
     """Install a fault spec; 201 when it applies here, 200 with applied=false otherwise."""
     ctx = current()
-    spec, params = build_spec(read_json_object(request))  # the guard has required JSON
-    fault = ctx.faults.add(spec, params)
+    spec = build_spec(read_json_object(request))  # the guard has required JSON
+    fault = ctx.faults.add(spec)
     if fault is None:
         return jsonify({"service": ctx.service, "applied": False, "name": spec.name}), 200
     described = fault.describe(time.monotonic())
@@ -102,55 +102,6 @@ def types():  # type: ignore[no-untyped-def]
             ]
         }
     )
-
-
-Seconds = Annotated[float, Field(gt=0, le=600, allow_inf_nan=False)]
-
-
-class PolicyPatch(Model):
-    timeout_s: Seconds | None = None
-    connect_timeout_s: Seconds | None = None
-    retries: Annotated[int, Field(ge=0, le=10)] | None = None
-    backoff: Literal["exponential", "none"] | None = None
-    backoff_base_s: Annotated[float, Field(ge=0, le=60)] | None = None
-    backoff_max_s: Annotated[float, Field(ge=0, le=600)] | None = None
-    retry_budget_ratio: Annotated[float, Field(ge=0, le=10)] | None = None
-    retry_budget_min_per_s: Annotated[float, Field(ge=0, le=10_000)] | None = None
-    breaker_enabled: bool | None = None
-    breaker_failure_ratio: Annotated[float, Field(gt=0, le=1)] | None = None
-    breaker_min_requests: Annotated[int, Field(ge=1, le=100_000)] | None = None
-    breaker_window_s: Seconds | None = None
-    breaker_open_s: Seconds | None = None
-
-
-class ResiliencePatch(Model):
-    dependencies: dict[str, PolicyPatch] = Field(default_factory=dict)
-    admission_max_in_flight: Annotated[int, Field(ge=0, le=100_000)] | None = None
-
-
-class ResilienceChange(ResiliencePatch):
-    """A patch for a while: `duration_s` (or `duration`, text like 90s) as a fault's, or until
-    reset when neither is given."""
-
-    duration_s: Annotated[float, Field(gt=0, le=MAX_DURATION_S, allow_inf_nan=False)] | None = None
-    duration: Annotated[str, Field(max_length=40)] | None = None
-
-    def seconds(self) -> float | None:
-        """How long the change lasts (None: until reset); Unprocessable naming the field."""
-        if self.duration is None:
-            return self.duration_s
-        if self.duration_s is not None:
-            raise Unprocessable("give duration or duration_s, not both", field="duration")
-        try:
-            seconds = parse_duration(self.duration)
-        except (ValueError, OverflowError) as exc:
-            raise Unprocessable(f"duration: {exc}", field="duration") from None
-        if not 0 < seconds <= MAX_DURATION_S:
-            limit = f"{MAX_DURATION_S:.0f}s"
-            raise Unprocessable(
-                f"duration must be more than 0 and at most {limit}", field="duration"
-            )
-        return seconds
 
 
 def _resilience(ctx: ServiceContext) -> dict[str, Any]:

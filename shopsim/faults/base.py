@@ -7,7 +7,8 @@ this request or None. The probability draw is done once by the caller for every 
 
 The adapters that carry actions out are elsewhere: `inbound.py` (a Flask hook on the target),
 `outbound.py` (an httpx transport on every caller), and the services' own known-bad code paths
-for logic faults, which ask `Faults.firing(kind)`.
+for logic faults, which ask `Faults.fires(Logic.X)`. A type that acts by itself while active
+(an ambient type) is started with its own `Handle` and its service's `Target` (target.py).
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel
 
+from shopsim.faults.target import Target
 from shopsim.validation import Model
 
 
@@ -75,6 +77,19 @@ class Switch:
 Action = Delay | Respond | Hang | Refuse | Reset | Limit | Switch
 
 
+class Handle(Protocol):
+    """What an ambient fault gets of itself when it starts: its rounds and its deadline."""
+
+    @property
+    def expires_at(self) -> float:
+        """When it expires (monotonic clock); its removal or a reset calls `stop` sooner."""
+        ...
+
+    def draw(self) -> Action | None:
+        """Draw one round with the envelope's probability; a round that fires is counted."""
+        ...
+
+
 class FaultType:
     """Base class of every fault type. Subclasses set the class variables and `decide`."""
 
@@ -90,7 +105,7 @@ class FaultType:
     targets: ClassVar[tuple[str, ...]] = ()
     #: True for request faults (latency, error...): the inbound and outbound adapters carry
     #: them out on every matching request. False for logic faults, which only the service's own
-    #: code path asks for with `Faults.firing`, and for ambient faults.
+    #: code path asks for with `Faults.fires`, and for ambient faults.
     request_fault: ClassVar[bool] = False
     #: True for types that act continuously while active (cpu_burn...), not per request.
     ambient: ClassVar[bool] = False
@@ -106,8 +121,8 @@ class FaultType:
         """What happens to a request this fault fired on (pure: params, rng and now only)."""
         return Switch()
 
-    def start(self, ctx: Any) -> None:
-        """Begin continuous work (ambient types only)."""
+    def start(self, fault: Handle, target: Target) -> None:
+        """Begin continuous work on `target`, drawing rounds from `fault` (ambient types only)."""
 
     def stop(self) -> None:
         """End continuous work; must be safe to call twice (ambient types only)."""

@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING
 
 from shopsim.errors import Conflict
-from shopsim.settings import DEPENDENCIES
+
+if TYPE_CHECKING:
+    from shopsim.faults.spec import FaultSpec
 
 
 @dataclass(frozen=True)
@@ -72,35 +74,22 @@ def check(service: str, taken: Iterable[Mapping[str, float]], asked: Mapping[str
         )
 
 
-def services_of(spec: Any) -> tuple[str, ...]:
-    """The services that carry a fault spec out: its target, or (outbound) the callers."""
-    if spec.direction == "inbound":
-        return (spec.target,)
-    return tuple(s for s, deps in DEPENDENCIES.items() if spec.target in deps)
-
-
-def first_over(timeline: Sequence[tuple[float, float, dict[str, Any]]]) -> tuple[int, str] | None:
-    """For faults (start, end, raw spec) on one timeline: the first one going over, and why.
+def first_over(timeline: Sequence[tuple[float, float, FaultSpec]]) -> tuple[int, str] | None:
+    """For faults (start, end, spec) on one timeline: the first one going over, and why.
 
     Faults overlap when their [start, end) windows do: one ending when another starts never
     stacks with it, as the timeline removes before it adds. The fault named is the last one
-    listed of those that go over together. Specs must be valid (build_spec).
+    listed of those that go over together.
     """
-    from shopsim.faults.spec import build_spec  # spec -> table -> every type module
-    from shopsim.faults.table import FAULT_TYPES
-
-    faults = []
-    for start, end, raw in timeline:
-        spec, params = build_spec(raw)
-        faults.append((start, end, spec, FAULT_TYPES[spec.type](params).takes()))
+    faults = [(start, end, spec, spec.kind().takes()) for start, end, spec in timeline]
     for i, (start, end, spec, takes) in enumerate(faults):
         if not takes:
             continue
-        for service in services_of(spec):
+        for service in spec.services():
             beside = [
                 j
                 for j, (s, e, other, t) in enumerate(faults[:i])
-                if t and s < end and start < e and service in services_of(other)
+                if t and s < end and start < e and service in other.services()
             ]
             for at in sorted({start} | {faults[j][0] for j in beside if faults[j][0] > start}):
                 live = [j for j in beside if faults[j][0] <= at < faults[j][1]]

@@ -21,7 +21,7 @@ from typing import Any
 from shopsim.argtypes import bounded
 from shopsim.errors import ShopsimError
 from shopsim.faults.control import ChaosClient, ChaosError
-from shopsim.faults.spec import NAME_PATTERN, build_spec
+from shopsim.faults.spec import NAME_PATTERN, FaultSpec, build_spec
 from shopsim.faults.table import FAULT_TYPES
 from shopsim.settings import Settings
 
@@ -115,10 +115,10 @@ def cmd_fault(args: argparse.Namespace) -> int:
             print(f"  {name:<30} {cls.summary}")
         return 0
     try:
-        if args.fault_command == "add":
-            build_spec(_raw_spec(args))  # an argument mistake: refused before any store is asked
+        # an argument mistake is refused before any store is asked
+        spec = build_spec(_raw_spec(args)) if args.fault_command == "add" else None
         with ChaosClient(Settings(port_base=args.port_base)) as chaos:
-            return _run(chaos, args)
+            return _run(chaos, args, spec)
     except ShopsimError as err:  # the spec itself is wrong: nothing was applied
         print(f"shopsim fault add: {_usage_error(err)}; nothing was applied", file=sys.stderr)
         return 2
@@ -141,9 +141,9 @@ def _raw_spec(args: argparse.Namespace) -> dict[str, Any]:
     return raw
 
 
-def _run(chaos: ChaosClient, args: argparse.Namespace) -> int:
-    if args.fault_command == "add":
-        name, services = chaos.add(_raw_spec(args))
+def _run(chaos: ChaosClient, args: argparse.Namespace, spec: FaultSpec | None) -> int:
+    if spec is not None:
+        name, services = chaos.add(spec)
         print(f"added {name} (applied by {', '.join(services)})")
     elif args.fault_command == "rm":
         print(f"removed {args.name} from {', '.join(chaos.remove(args.name))}")

@@ -1,14 +1,16 @@
 """Driving faults on a running store: the client behind `shopsim fault` and the timeline.
 
-A spec is validated here first, then installed on every service (each keeps it if it applies
-there). If any service refuses it, the ones that took it are rolled back, so a spec is either
-in force everywhere it applies or nowhere. Only loopback stores are ever contacted.
+A spec is validated before any service is asked (a `FaultSpec` already is; a raw spec is built
+here), then installed on every service (each keeps it if it applies there). If any service
+refuses it, the ones that took it are rolled back, so a spec is either in force everywhere it
+applies or nowhere. Only loopback stores are ever contacted.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +18,7 @@ import httpx
 
 from shopsim.faults.api import PREFIX
 from shopsim.faults.guard import TOKEN_HEADER, is_loopback_name
-from shopsim.faults.spec import build_spec
+from shopsim.faults.spec import FaultSpec, build_spec
 from shopsim.settings import CHAOS_TOKEN_ENV, SERVICE_NAMES, Settings
 
 
@@ -64,9 +66,10 @@ class ChaosClient:
                 f"({type(exc).__name__})"
             ) from exc
 
-    def add(self, raw: dict[str, Any]) -> tuple[str, list[str]]:
+    def add(self, spec: FaultSpec | Mapping[str, Any]) -> tuple[str, list[str]]:
         """Install a spec everywhere it applies; returns (name, services that applied it)."""
-        spec, _ = build_spec(raw)  # refuse bad specs before touching any service
+        if not isinstance(spec, FaultSpec):
+            spec = build_spec(spec)  # refuse bad specs before touching any service
         body = spec.model_dump()
         applied: list[str] = []
         try:

@@ -62,7 +62,7 @@ def init_app(app: Flask, faults: Faults, operator_prefixes: tuple[str, ...]) -> 
             return None
         route = request.url_rule.rule if request.url_rule else request.path
         for fault in faults.inbound(route):
-            action = faults.draw(fault)
+            action = fault.draw()
             if action is None:
                 continue
             if isinstance(action, Delay):

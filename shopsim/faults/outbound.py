@@ -32,7 +32,7 @@ class FaultTransport(httpx.BaseTransport):
         try:
             reset = False
             for fault in self._faults.outbound(self._dependency):
-                action = self._faults.draw(fault)
+                action = fault.draw()
                 if action is None:
                     continue
                 if isinstance(action, Delay):

@@ -11,7 +11,10 @@
     duration_s   mandatory, at most MAX_DURATION_S: every fault expires by itself
     params       the type's own parameters, validated by the type's Params model
 
-Specs are validated as a whole before anything is applied; an error names the field.
+`build_spec` validates a raw spec as a whole before anything is applied (an error names the
+field) and is the only way a `FaultSpec` is made: it carries its type's validated parameters
+from then on, so a spec built once (a scenario's, when it is loaded) is passed on as it is. The
+chaos API of each service builds it again from the JSON it receives: the process boundary.
 """
 
 from __future__ import annotations
@@ -19,11 +22,22 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from shopsim.errors import BadRequest, Unprocessable
+from shopsim.faults.base import FaultType
+from shopsim.faults.table import FAULT_TYPES
 from shopsim.settings import DEPENDENCIES, SERVICE_NAMES
 from shopsim.validation import parse_model
 
@@ -33,26 +47,86 @@ _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*")  # used with full
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 
+def _known_service(value: str) -> str:
+    if value not in SERVICE_NAMES:
+        raise ValueError(f"unknown service {value!r}; one of {', '.join(SERVICE_NAMES)}")
+    return value
+
+
+#: A service's name (the JSON Schema lists them).
+ServiceName = Annotated[
+    str,
+    AfterValidator(_known_service),
+    WithJsonSchema({"type": "string", "enum": list(SERVICE_NAMES)}),
+]
+#: A fault type's name: a key of the table (build_spec says which are known).
+TypeName = Annotated[str, WithJsonSchema({"type": "string", "enum": sorted(FAULT_TYPES)})]
+
+
 class FaultSpec(BaseModel):
-    """The validated envelope of one fault (its params are checked against its type)."""
+    """The validated envelope of one fault, its params checked against its type (build_spec)."""
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
     name: Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
-    type: str
-    target: str
+    type: TypeName
+    target: ServiceName
     direction: Literal["inbound", "outbound"]
     route: Annotated[str, StringConstraints(min_length=1, max_length=200)] = "*"
     probability: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] = 1.0
     duration_s: Annotated[float, Field(gt=0.0, le=MAX_DURATION_S, allow_inf_nan=False)]
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict)  # complete: defaults filled in
 
-    @field_validator("target")
-    @classmethod
-    def _known_service(cls, value: str) -> str:
-        if value not in SERVICE_NAMES:
-            raise ValueError(f"unknown service {value!r}; one of {', '.join(SERVICE_NAMES)}")
-        return value
+    _params: BaseModel | None = PrivateAttr(default=None)  # the same, as the type's Params
+    _derived: bool = PrivateAttr(default=False)  # named from its content, not by its author
+
+    def params_model(self) -> BaseModel:
+        """The params as the type's own Params model."""
+        if self._params is None:  # made without build_spec (model_validate): checked here once
+            self._params = parse_model(FAULT_TYPES[self.type].Params, self.params, "params")
+        return self._params
+
+    def kind(self) -> FaultType:
+        """A new instance of the fault's type, with its parameters."""
+        return FAULT_TYPES[self.type](self.params_model())
+
+    def services(self) -> tuple[str, ...]:
+        """The services that carry it out: its target, or (outbound) every caller of it."""
+        if self.direction == "inbound":
+            return (self.target,)
+        return tuple(s for s, deps in DEPENDENCIES.items() if self.target in deps)
+
+    def scaled(self, time_scale: float) -> FaultSpec:
+        """This fault lasting `duration_s / time_scale`; a derived name is derived anew.
+
+        ValueError when the duration no longer fits (a time scale below 1 stretches it)."""
+        if time_scale == 1:
+            return self
+        seconds = self.duration_s / time_scale
+        if not 0 < seconds <= MAX_DURATION_S:
+            raise ValueError(
+                f"{self.name}: its duration at time scale {time_scale:g} is {seconds:g}s; a "
+                f"fault lasts more than 0 and at most {MAX_DURATION_S:.0f}s"
+            )
+        spec = self.model_copy(update={"duration_s": seconds})
+        return spec.model_copy(update={"name": _derived_name(spec)}) if self._derived else spec
+
+    def written(self) -> dict[str, Any]:
+        """The raw spec that builds this one, without what goes without saying: a derived
+        name, the type's default direction, route *, probability 1, default params."""
+        out: dict[str, Any] = {"type": self.type, "target": self.target}
+        out["duration_s"] = self.duration_s
+        if not self._derived:
+            out["name"] = self.name
+        if self.direction != FAULT_TYPES[self.type].directions[0]:
+            out["direction"] = self.direction
+        if self.route != "*":
+            out["route"] = self.route
+        if self.probability != 1.0:
+            out["probability"] = self.probability
+        if params := self.params_model().model_dump(exclude_defaults=True):
+            out["params"] = params
+        return out
 
 
 def parse_duration(text: str | float | int) -> float:
@@ -67,7 +141,7 @@ def parse_duration(text: str | float | int) -> float:
     return float(match.group(1)) * _UNIT_S[match.group(2)]
 
 
-def build_spec(data: Any) -> tuple[FaultSpec, BaseModel]:
+def build_spec(data: Any) -> FaultSpec:
     """Validate a raw spec: the envelope, then the type's parameters; 400 naming the field."""
     try:
         return _build(data)
@@ -75,15 +149,15 @@ def build_spec(data: Any) -> tuple[FaultSpec, BaseModel]:
         raise BadRequest(err.message, field=err.field, code="invalid_fault") from None
 
 
-def _build(data: Any) -> tuple[FaultSpec, BaseModel]:
-    from shopsim.faults.table import FAULT_TYPES  # the table imports every type module
-
-    if not isinstance(data, dict):
+def _build(data: Any) -> FaultSpec:
+    if not isinstance(data, Mapping):
         raise Unprocessable("a fault spec is a JSON object", field="body")
     raw = dict(data)
     kind = raw.get("type")
-    if not isinstance(kind, str):
+    if kind is None:
         raise Unprocessable("type is required: the kind of fault", field="type")
+    if not isinstance(kind, str):
+        raise Unprocessable("type: Input should be a valid string", field="type")
     if kind not in FAULT_TYPES:
         known = ", ".join(sorted(FAULT_TYPES))
         raise Unprocessable(f"unknown fault type {kind!r}; known: {known}", field="type")
@@ -114,7 +188,7 @@ def _build(data: Any) -> tuple[FaultSpec, BaseModel]:
         raise Unprocessable(f"{kind} applies to {allowed} only", field="target")
     if spec.direction == "outbound" and spec.route != "*":
         raise Unprocessable("route selects an inbound fault's routes; omit it here", field="route")
-    if spec.direction == "outbound" and not any(spec.target in d for d in DEPENDENCIES.values()):
+    if spec.direction == "outbound" and not spec.services():
         raise Unprocessable(
             f"no service calls {spec.target}, so an outbound fault on it would do nothing",
             field="direction",
@@ -123,7 +197,8 @@ def _build(data: Any) -> tuple[FaultSpec, BaseModel]:
     spec = spec.model_copy(update={"params": params.model_dump()})
     if not named:
         spec = spec.model_copy(update={"name": _derived_name(spec)})
-    return spec, params
+    spec._params, spec._derived = params, not named
+    return spec
 
 
 def _derived_name(spec: FaultSpec) -> str:

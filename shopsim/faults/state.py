@@ -7,6 +7,11 @@ if whoever added it is gone.
 
 Decisions are reproducible: each fault draws from ``Random(f"{seed}:{service}:{name}")``, so
 the same seed and the same sequence of requests give the same decisions.
+
+A service asks at its switch points: `fires(Logic.X)` draws the active faults of that type and
+answers a `Fired` (the action, the params, and a hold that the fault's end lets go) or None. An
+ambient fault is started with its own `ActiveFault` as handle and the `Target` the service
+attached (target.py); the registry holds nothing else of the service.
 """
 
 from __future__ import annotations
@@ -19,13 +24,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import CollectorRegistry
-from pydantic import BaseModel
 
 from shopsim.errors import Conflict
 from shopsim.faults import budget
 from shopsim.faults.base import Action, FaultType
+from shopsim.faults.logic import Logic
 from shopsim.faults.spec import FaultSpec
 from shopsim.faults.table import FAULT_TYPES
+from shopsim.faults.target import Target
 from shopsim.metrics import make
 from shopsim.metrics.catalogue.common import FAULT_ACTIVE, FAULT_INJECTIONS
 from shopsim.settings import DEPENDENCIES
@@ -40,9 +46,20 @@ class ActiveFault:
     started_at: float  # wall clock, for listings
     expires_at: float  # monotonic clock, for expiry
     rng: random.Random
+    counter: Any  # shopsim_fault_injections_total for its type
     injections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     ended: threading.Event = field(default_factory=threading.Event)  # removed, reset or expired
+
+    def draw(self) -> Action | None:
+        """Draw whether the fault fires on this request (or round) and, if so, what it does."""
+        with self.lock:
+            if self.rng.random() >= self.spec.probability:
+                return None
+            action = self.kind.decide(self.rng, time.monotonic())
+            self.injections += 1
+        self.counter.inc()
+        return action
 
     def hold(self, seconds: float) -> bool:
         """Hold the calling request up to `seconds`; True if the fault was in force throughout.
@@ -63,6 +80,25 @@ class ActiveFault:
         }
 
 
+@dataclass(frozen=True)
+class Fired:
+    """A logic fault firing at a switch point: what it decided, with its fault's params."""
+
+    action: Action
+    fault: ActiveFault = field(repr=False)
+
+    @property
+    def params(self) -> Any:
+        """The fault's parameters (its type's Params model)."""
+        return self.fault.kind.params
+
+    def hold(self, seconds: float) -> bool:
+        """Wait up to `seconds`; the fault's removal, a reset or its expiry end the wait at once.
+
+        True if the fault was in force throughout."""
+        return self.fault.hold(seconds)
+
+
 class Faults:
     """The registry of active faults of one service."""
 
@@ -71,7 +107,7 @@ class Faults:
         self.seed = seed
         self._faults: dict[str, ActiveFault] = {}
         self._lock = threading.Lock()
-        self._ctx: Any = None
+        self._target: Target | None = None
         self._active = make(FAULT_ACTIVE, registry)
         self._injections = make(FAULT_INJECTIONS, registry)
         for kind, cls in FAULT_TYPES.items():  # every series this service can carry, at 0
@@ -81,28 +117,27 @@ class Faults:
                     self._active.labels(kind, dependency).set(0)
             self._injections.labels(kind)
 
-    def bind(self, ctx: Any) -> None:
-        """Give ambient faults the service context they act on."""
-        self._ctx = ctx
+    def attach(self, target: Target) -> None:
+        """The service as ambient faults may act on it (given once, by create_app)."""
+        self._target = target
 
     def applies_here(self, spec: FaultSpec) -> bool:
         """Whether this service carries the spec out."""
-        if spec.direction == "inbound":
-            return spec.target == self.service
-        return spec.target in DEPENDENCIES[self.service]
+        return self.service in spec.services()
 
-    def add(self, spec: FaultSpec, params: BaseModel) -> ActiveFault | None:
+    def add(self, spec: FaultSpec) -> ActiveFault | None:
         """Install a validated spec; None when it does not apply here. 409 on a name clash."""
         self.purge()
         if not self.applies_here(spec):
             return None
-        kind = FAULT_TYPES[spec.type](params)
+        kind = spec.kind()
         fault = ActiveFault(
             spec=spec,
             kind=kind,
             started_at=time.time(),
             expires_at=time.monotonic() + spec.duration_s,
             rng=random.Random(f"{self.seed}:{self.service}:{spec.name}"),
+            counter=self._injections.labels(spec.type),
         )
         with self._lock:
             if spec.name in self._faults:
@@ -113,7 +148,9 @@ class Faults:
             self._faults[spec.name] = fault
         if kind.ambient:
             try:
-                kind.start(self._ctx)
+                if self._target is None:
+                    raise RuntimeError(f"{self.service}: no target attached for {spec.type}")
+                kind.start(fault, self._target)
             except BaseException:  # not started: not active either
                 with self._lock:
                     self._faults.pop(spec.name, None)
@@ -185,38 +222,20 @@ class Faults:
             and f.spec.target == dependency
         ]
 
-    def draw(self, fault: ActiveFault) -> Action | None:
-        """Draw whether `fault` fires on this request and, if so, what it does."""
-        with fault.lock:
-            if fault.rng.random() >= fault.spec.probability:
-                return None
-            action = fault.kind.decide(fault.rng, time.monotonic())
-            fault.injections += 1
-        self._injections.labels(fault.spec.type).inc()
-        return action
+    def fires(self, name: Logic) -> Fired | None:
+        """At a service's switch point: whether a `name` fault fires now, and what it decided.
 
-    def firing(self, kind: str) -> Action | None:
-        """For a service's own code path: the action of an active `kind` fault firing now.
+        None at once while no fault is active. Logic faults decide `Switch()` (take the
+        known-bad path); db_slow decides a `Delay`."""
+        return self._fire(name)
 
-        Logic faults return `Switch()` (take the known-bad path); db_slow returns a `Delay`.
-        """
+    def _fire(self, kind: str) -> Fired | None:
         if not self._faults:
             return None
         for fault in self.active():
-            if fault.spec.type == kind and (action := self.draw(fault)) is not None:
-                return action
+            if fault.spec.type == kind and (action := fault.draw()) is not None:
+                return Fired(action, fault)
         return None
-
-    def params(self, kind: str) -> Any:
-        """The parameters of the active `kind` fault (the first one), or None."""
-        for fault in self.active():
-            if fault.spec.type == kind:
-                return fault.kind.params
-        return None
-
-    def count_round(self, fault_type: str) -> None:
-        """Count one round of an ambient fault's work as an injection."""
-        self._injections.labels(fault_type).inc()
 
     def _ended(self, fault: ActiveFault) -> None:
         fault.ended.set()  # lets go of the requests it holds

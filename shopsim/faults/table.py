@@ -1,5 +1,6 @@
 """The explicit table of fault types: name -> class. Adding a type means adding a line here
-(see FAULTS.md); nothing registers itself on import."""
+(see FAULTS.md); nothing registers itself on import. Logic types take their names from
+shopsim.faults.logic, where their switch points find them."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from shopsim.faults.types.throttle import Throttle
 
 FAULT_TYPES: MappingProxyType[str, type[FaultType]] = MappingProxyType(
     {
-        cls.name: cls
+        str(cls.name): cls
         for cls in (
             Latency,
             Error,

@@ -5,32 +5,39 @@
     with ChaosClient(settings) as chaos:
         events = timeline.run(chaos, stop=stop_event)
 
-Every entry is validated before the first one is applied (errors name the entry). A fault is
-added at its `at_s` and removed at `at_s + duration_s` (the service would expire it by itself
-anyway). Whatever happens, normal end, an error, Ctrl-C, or `stop` being set, the runner
-resets every fault and puts back the resilience settings it changed before returning.
+A fault is a `FaultSpec` (a scenario's, built when it was loaded), passed on to the chaos client
+as it is, or a raw spec, built here: every entry is valid before the first one is applied
+(errors name the entry). A fault is added at its `at_s` and removed at `at_s + duration_s` (the
+service would expire it by itself anyway). Whatever happens, normal end, an error, Ctrl-C, or
+`stop` being set, the runner resets every fault and puts back the resilience settings it
+changed before returning.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from threading import Event
 from typing import Any
 
 from shopsim.errors import ShopsimError
 from shopsim.faults.control import ChaosClient, ChaosError
-from shopsim.faults.spec import build_spec
+from shopsim.faults.spec import FaultSpec, build_spec
 
 
 @dataclass(frozen=True)
 class FaultAt:
-    """Add fault `spec` (a raw spec with a duration) at `at_s` seconds into the run."""
+    """Add `fault` at `at_s` seconds into the run: a FaultSpec, or a raw spec with a duration."""
 
     at_s: float
-    spec: dict[str, Any]
+    fault: FaultSpec | Mapping[str, Any]
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """The fault as a raw spec: as given, or what its FaultSpec says beyond the defaults."""
+        return self.fault.written() if isinstance(self.fault, FaultSpec) else dict(self.fault)
 
 
 @dataclass(frozen=True)
@@ -69,11 +76,13 @@ class Timeline:
             if entry.at_s < 0:
                 raise TimelineError(f"entry {i}: at must not be negative")
             if isinstance(entry, FaultAt):
-                try:
-                    spec, _ = build_spec(entry.spec)
-                except ShopsimError as err:
-                    raise TimelineError(f"entry {i}: {err.message}") from None
-                steps.append((entry.at_s, i, "add", spec.model_dump()))
+                spec = entry.fault
+                if not isinstance(spec, FaultSpec):
+                    try:
+                        spec = build_spec(spec)
+                    except ShopsimError as err:
+                        raise TimelineError(f"entry {i}: {err.message}") from None
+                steps.append((entry.at_s, i, "add", spec))
                 steps.append((entry.at_s + spec.duration_s, i, "remove", spec.name))
             else:
                 steps.append((entry.at_s, i, "resilience", entry))
@@ -109,8 +118,9 @@ class Timeline:
                 if stop.wait(max(0.0, start + at_s - clock())):
                     break
                 if action == "add":
-                    name, services = chaos.add(payload)
-                    detail = {"name": name, "type": payload["type"], "target": payload["target"]}
+                    spec: FaultSpec = payload
+                    name, services = chaos.add(spec)
+                    detail = {"name": name, "type": spec.type, "target": spec.target}
                     record(at_s, "add", detail | {"services": services})
                 elif action == "remove":
                     with contextlib.suppress(ChaosError):  # it may have expired already

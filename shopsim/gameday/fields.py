@@ -2,20 +2,20 @@
 
 Durations are written as text ("30s", "5m", "500ms", parsed by shopsim.faults.spec.parse_duration)
 or as numbers of seconds, and held as float seconds; the JSON Schema accepts both spellings.
-Service names are checked against shopsim.settings.SERVICE_NAMES. Checks that span fields raise
-`problem(message, *path)`: its context carries the path below the model raising it, so the
-loader can point at the exact line of the file.
+Service names are checked as a fault's target is (shopsim.faults.spec.ServiceName). Checks
+that span fields raise `problem(message, *path)`: its context carries the path below the model
+raising it, so the loader can point at the exact line of the file.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from shopsim.faults.spec import MAX_DURATION_S, parse_duration
-from shopsim.settings import SERVICE_NAMES
+from shopsim.faults.spec import ServiceName as ServiceName  # re-exported for scenario fields
 
 MAX_RUN_S = 24 * 3600.0
 MAX_RATE = 10_000.0  # arrivals per second
@@ -107,17 +107,6 @@ Instant = _duration(positive=False, most=MAX_RUN_S)  # when, from the start of t
 FaultSpan = _duration(positive=True, most=MAX_DURATION_S)  # every fault expires by itself
 
 
-def _known_service(value: str) -> str:
-    if value not in SERVICE_NAMES:
-        raise ValueError(f"unknown service {value!r}; one of {', '.join(SERVICE_NAMES)}")
-    return value
-
-
-ServiceName = Annotated[
-    str,
-    AfterValidator(_known_service),
-    WithJsonSchema({"type": "string", "enum": list(SERVICE_NAMES)}),
-]
 Ratio = Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]
 Weight = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
 Number = Annotated[float, Field(allow_inf_nan=False)]

@@ -245,7 +245,7 @@ def timeline_entries(scenario: Scenario, time_scale: float) -> list[FaultAt | Re
         ResilienceAt(0.0, service, patch.model_dump(exclude_none=True))
         for service, patch in resilience.initial.items()
     ]
-    entries += [FaultAt(fault.at_s / scale, fault.spec(scale)) for fault in scenario.faults]
+    entries += [FaultAt(fault.at_s / scale, fault.spec.scaled(scale)) for fault in scenario.faults]
     entries += [
         ResilienceAt(
             change.at_s / scale, change.service, change.patch.model_dump(exclude_none=True)

@@ -8,29 +8,27 @@ timeline, with a seed.
 
 The models hold float seconds in attributes named `*_s` (`duration_s`, `at_s`, `for_s`),
 aliased to the file's keys (`duration`, `at`, `for`). Every model is strict and refuses unknown
-fields. A fault is checked exactly as `shopsim fault add` checks it (build_spec). Load and Store
-live in shopsim.gameday.loadspec; the field types and the error helper in shopsim.gameday.fields.
+fields. A fault entry (shopsim.gameday.faultentry) is `at` plus a FaultSpec built once. Load and
+Store live in shopsim.gameday.loadspec; the field types and the error helper in
+shopsim.gameday.fields.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, WithJsonSchema, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
-from shopsim.errors import ShopsimError
 from shopsim.faults import budget
-from shopsim.faults.api import ResiliencePatch
-from shopsim.faults.spec import NAME_PATTERN, build_spec
-from shopsim.faults.table import FAULT_TYPES
+from shopsim.faults.policy import ResiliencePatch
+from shopsim.gameday.faultentry import FaultEntry
 from shopsim.gameday.fields import (
     RATIO_METRICS,
     SLO_NAMES,
     STOP_METRICS,
     THRESHOLDS,
     Base,
-    FaultSpan,
     Instant,
     Number,
     Ratio,
@@ -39,59 +37,12 @@ from shopsim.gameday.fields import (
     check_time_scale,
     fmt_s,
     problem,
-    split_path,
 )
 from shopsim.gameday.loadspec import Load, Store
 from shopsim.metrics import LATENCY_BUCKETS
 from shopsim.settings import DEPENDENCIES
 
 __all__ = ["Load", "Scenario", "Store", "check_time_scale"]  # re-exported for callers
-
-
-class FaultEntry(Base):
-    """A fault from `at` for `duration`: the envelope and params of `shopsim fault add`."""
-
-    at_s: Instant = Field(alias="at")
-    duration_s: FaultSpan = Field(alias="duration")
-    type: Annotated[str, WithJsonSchema({"type": "string", "enum": sorted(FAULT_TYPES)})]
-    target: ServiceName
-    name: Annotated[str, WithJsonSchema({"type": "string", "pattern": NAME_PATTERN})] | None = None
-    direction: Literal["inbound", "outbound"] | None = None
-    route: str | None = None
-    probability: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 1.0
-    params: dict[str, Any] = Field(default_factory=dict)
-
-    @property
-    def end_s(self) -> float:
-        """When the fault ends, from the start of the run."""
-        return self.at_s + self.duration_s
-
-    def spec(self, time_scale: float = 1.0) -> dict[str, Any]:
-        """The raw fault spec, its duration divided by `time_scale`."""
-        raw: dict[str, Any] = {"type": self.type, "target": self.target}
-        raw |= {"duration_s": self.duration_s / time_scale, "probability": self.probability}
-        raw["params"] = dict(self.params)
-        for key in ("name", "direction", "route"):
-            if getattr(self, key) is not None:
-                raw[key] = getattr(self, key)
-        return raw
-
-    def installed_name(self) -> str:
-        """The name the fault is installed under: given, or derived from the spec."""
-        return build_spec(self.spec())[0].name
-
-    @model_validator(mode="after")
-    def _valid_spec(self) -> FaultEntry:
-        try:
-            build_spec(self.spec())
-        except ShopsimError as err:  # checked exactly as `shopsim fault add` checks it
-            field = err.field or ""
-            message = err.message.removeprefix(f"{field}: ") if field else err.message
-            message = message.removeprefix(f"{field} ") if field else message  # "x is required"
-            raise problem(
-                message, *split_path("duration" if field == "duration_s" else field)
-            ) from None
-        return self
 
 
 def _unknown_dependency(service: str, patch: ResiliencePatch, *path: str | int) -> None:
@@ -251,13 +202,13 @@ class Scenario(Base):
                 at, lasts = fmt_s(fault.at_s), fmt_s(fault.duration_s)
                 ends = f"ends at {fmt_s(fault.end_s)} (at {at} + duration {lasts})"
                 raise problem(f"{ends}, after {end}", "faults", i)
-            name = fault.installed_name()
+            name = fault.spec.name
             for j, (other, earlier) in enumerate(names):  # the chaos API refuses a name twice
                 if other == name and fault.at_s < earlier.end_s and earlier.at_s < fault.end_s:
                     clash = f"under the same name {name!r}; give one of them another name"
                     raise problem(f"is active at the same time as faults[{j}] {clash}", "faults", i)
             names.append((name, fault))
-        if over := budget.first_over([(f.at_s, f.end_s, f.spec()) for f in self.faults]):
+        if over := budget.first_over([(f.at_s, f.end_s, f.spec) for f in self.faults]):
             raise problem(over[1], "faults", over[0])  # the chaos API would refuse it mid-run
         for i, change in enumerate(self.resilience.changes):
             if change.at_s > self.duration_s:

@@ -3,6 +3,9 @@
 A service module provides ``metadata`` (its own tables, names prefixed with the service name so
 they can share one PostgreSQL database), ``init_app(app, ctx)`` (routes and background work)
 and, when seed data concerns it, ``load_seed(db, data)`` (replace its rows with the seed's).
+What its faults may act on it goes into its target (shopsim.context.ServiceTarget): optionally
+``HOT_ROWS`` (the rows db_lock locks) and ``Outbox`` (built on its database, for
+poison_message).
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ from shopsim.services import (
 )
 
 if TYPE_CHECKING:
-    from shopsim.db import Database
-    from shopsim.seed import SeedData
+    from shopsim.db import Database, HotRows
+    from shopsim.faults.target import Outbox
+    from shopsim.seeddata import SeedData
 
 
 @dataclass(frozen=True)
@@ -37,10 +41,18 @@ class ServiceSpec:
     metadata: MetaData
     init_app: Callable[..., None]
     load_seed: Callable[[Database, SeedData], None] | None
+    hot_rows: HotRows | None
+    outbox: Callable[[Database], Outbox] | None
 
 
 def _spec(module: Any) -> ServiceSpec:
-    return ServiceSpec(module.metadata, module.init_app, getattr(module, "load_seed", None))
+    return ServiceSpec(
+        module.metadata,
+        module.init_app,
+        getattr(module, "load_seed", None),
+        getattr(module, "HOT_ROWS", None),
+        getattr(module, "Outbox", None),
+    )
 
 
 SERVICES = MappingProxyType(

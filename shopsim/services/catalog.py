@@ -20,10 +20,11 @@ from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, select
 from shopsim.context import ServiceContext, current
 from shopsim.db import Database
 from shopsim.errors import NotFound
+from shopsim.faults.logic import Logic
 from shopsim.faults.state import Faults
 from shopsim.metrics import make
 from shopsim.metrics.catalogue.business import CACHE_LOOKUPS
-from shopsim.seed import SeedData
+from shopsim.seeddata import SeedData
 from shopsim.validation import Model, Query, Sku, parse_body, parse_query
 
 metadata = MetaData()
@@ -64,7 +65,7 @@ class ProductCache:
 
     def get(self, sku: str, load: Any) -> dict[str, Any] | None:
         """The cached product for `sku`, loading it with `load(sku)` on a miss."""
-        if self._faults.firing("cache_off") is not None:  # the known-bad path: no cache at all
+        if self._faults.fires(Logic.CACHE_OFF):  # the known-bad path: no cache at all
             self._bypass.inc()
             return load(sku)
         now = time.monotonic()

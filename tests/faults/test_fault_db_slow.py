@@ -12,7 +12,7 @@ from sqlalchemy import event
 
 from shopsim.faults.types.db_slow import DbSlow, DbSlowParams
 from shopsim.settings import Settings
-from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds, expire
+from tests.faults.conftest import LOOPBACK, add_fault, binomial_bounds, expire, wait_for
 
 INJECTIONS = "shopsim_fault_injections_total"
 SEARCH = "/products?q=nothing-matches-this"  # not cached: one query per request
@@ -152,3 +152,35 @@ def test_db_slow_expiry_restores_speed(chaos):
     _search(client, 5)
     assert _fired(chaos) == fired
     assert chaos.ctx("catalog").faults.active() == []
+
+
+def _remove(store, name: str) -> None:
+    response = store.client("catalog").delete(f"/_chaos/faults/{name}", environ_base=LOOPBACK)
+    assert response.status_code == 200
+
+
+def _reset(store, _name: str) -> None:
+    response = store.client("catalog").post("/_chaos/reset", json={}, environ_base=LOOPBACK)
+    assert response.get_json()["removed"] == 1
+
+
+def _expire(store, name: str) -> None:
+    expire(store, name)
+    store.ctx("catalog").faults.purge()  # what the service's expiry sweeper does
+
+
+@pytest.mark.parametrize("end", [_remove, _reset, _expire], ids=["removal", "reset", "expiry"])
+def test_db_slow_end_lets_the_statement_it_holds_go_at_once(chaos, end):
+    fault = _slow(chaos, ms=60_000)  # a minute per statement, far longer than the test may take
+    answers = []
+    app = chaos.apps["catalog"]
+    reader = threading.Thread(target=lambda: answers.append(app.test_client().get(SEARCH)))
+    reader.start()
+    wait_for(lambda: _fired(chaos) == 1, what="the search's first statement held")
+    assert reader.is_alive()
+    end(chaos, fault["name"])
+    reader.join(timeout=60)  # not a minute per statement: the fault's end lets it go
+    assert not reader.is_alive(), "the statement is still held after the fault ended"
+    assert answers[0].status_code == 200
+    assert _fired(chaos) == 1  # the statements after it were not delayed
+    assert _searched(chaos, "30.0") == 1  # it did not wait out its minute

@@ -265,6 +265,41 @@ def test_gateway_timeout_removal_and_expiry_restore_prompt_answers(chaos):
     assert chaos.metric("payment", "shopsim_fault_active", active) == 0
 
 
+def _remove(store, name: str) -> None:
+    response = store.client("payment").delete(f"/_chaos/faults/{name}", environ_base=LOOPBACK)
+    assert response.status_code == 200
+
+
+def _reset(store, _name: str) -> None:
+    response = store.client("payment").post("/_chaos/reset", json={}, environ_base=LOOPBACK)
+    assert response.get_json()["removed"] == 1
+
+
+def _expire(store, name: str) -> None:
+    expire(store, name)
+    store.ctx("payment").faults.purge()  # what the service's expiry sweeper does
+
+
+@pytest.mark.parametrize("end", [_remove, _reset, _expire], ids=["removal", "reset", "expiry"])
+def test_gateway_timeout_end_lets_the_answers_it_holds_go_at_once(chaos, end):
+    fault = add_fault(chaos, SPEC | {"probability": 1.0, "params": {"hang_s": 120.0}})
+    keys = [f"let-go-{i}" for i in range(3)]
+    auths = [_authorization(chaos, key) for key in keys]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        pending = [pool.submit(_capture, chaos, k, a) for k, a in zip(keys, auths, strict=True)]
+        wait_for(
+            lambda: _held(chaos) == 3 and all(_charges(chaos, k) for k in keys),
+            what="three captures paid and their answers held",
+        )
+        assert not any(p.done() for p in pending)  # two minutes away
+        end(chaos, fault["name"])
+        answers = [p.result(timeout=60) for p in pending]  # not 120 s: the end lets them go
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert [len(_charges(chaos, k)) for k in keys] == [1, 1, 1]
+    assert _captured(chaos, "30.0") == 3  # none waited out its two minutes
+    assert _held(chaos) == 3
+
+
 def test_gateway_timeout_hang_out_of_range_is_400(chaos):
     for hang_s in (0.05, 121, "5"):
         spec = SPEC | {"params": {"hang_s": hang_s}}

@@ -53,7 +53,7 @@ def _dropped(store, n: int) -> int:
 def test_outage_defaults_to_outbound():
     from shopsim.faults.spec import build_spec
 
-    spec, _ = build_spec({"type": "outage", "target": "payment", "duration": "1m"})
+    spec = build_spec({"type": "outage", "target": "payment", "duration": "1m"})
     assert spec.direction == "outbound"
 
 

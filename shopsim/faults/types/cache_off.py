@@ -2,16 +2,17 @@
 
 Models a cache that is down or flushed on every deploy: the service still answers correctly,
 but each lookup costs a query. The cache (shopsim.services.catalog.ProductCache) asks
-`firing("cache_off")` per lookup and counts a bypass instead of a hit or a miss.
+`fires(Logic.CACHE_OFF)` per lookup and counts a bypass instead of a hit or a miss.
 """
 
 from __future__ import annotations
 
 from shopsim.faults.base import FaultType
+from shopsim.faults.logic import Logic
 
 
 class CacheOff(FaultType):
-    name = "cache_off"
+    name = Logic.CACHE_OFF
     summary = "catalog's product cache is bypassed: each lookup is a query, counted as a bypass"
     directions = ("inbound",)
     targets = ("catalog",)

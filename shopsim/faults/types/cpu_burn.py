@@ -11,15 +11,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field
 
-from shopsim.faults.base import FaultType
+from shopsim.faults.base import FaultType, Handle
+from shopsim.faults.target import Target
 from shopsim.validation import Model
-
-if TYPE_CHECKING:
-    from shopsim.faults.state import ActiveFault, Faults
 
 
 class CpuBurnParams(Model):
@@ -51,27 +49,26 @@ class CpuBurn(FaultType):
         p: CpuBurnParams = self.params  # type: ignore[assignment]
         return {"burner_threads": float(p.threads)}
 
-    def start(self, ctx: Any) -> None:
+    def start(self, fault: Handle, target: Target) -> None:
         """Start the burner threads."""
-        fault = next(f for f in ctx.faults.active() if f.kind is self)
         p: CpuBurnParams = self.params  # type: ignore[assignment]
         self._rounds = [0] * p.threads
         for i in range(p.threads):
             thread = threading.Thread(
                 target=self._burn,
-                args=(ctx.faults, fault, i),
-                name=f"fault-cpu_burn-{ctx.service}-{i}",
+                args=(fault, i),
+                name=f"fault-cpu_burn-{target.service}-{i}",
                 daemon=True,
             )
             self._threads.append(thread)
             thread.start()
 
-    def _burn(self, faults: Faults, fault: ActiveFault, index: int) -> None:
+    def _burn(self, fault: Handle, index: int) -> None:
         p: CpuBurnParams = self.params  # type: ignore[assignment]
         while not self._stopping.is_set() and time.monotonic() < fault.expires_at:
             started = time.perf_counter()
             self._rounds[index] += 1
-            if faults.draw(fault) is not None:
+            if fault.draw() is not None:
                 until = started + self.round_s * p.percent / 100
                 while time.perf_counter() < until:
                     pass  # the point: bytecode that never lets go of the GIL voluntarily

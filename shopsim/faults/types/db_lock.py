@@ -1,9 +1,10 @@
 """db_lock: another client (a batch job, a migration) holds locks in the target's database.
 
 A thread repeats cycles of hold_s + pause_s; a cycle fires with the envelope's probability and
-then holds a lock for hold_s. SQLite: the write lock (``BEGIN IMMEDIATE``), so writers wait and
-readers do not. PostgreSQL: ``SELECT ... FOR UPDATE`` on the hot rows (inventory's doorbusters,
-else the first table's first rows) or, for scope "table", ``LOCK TABLE ... IN EXCLUSIVE MODE``.
+then holds a lock for hold_s, through its target's `hold_lock` (shopsim.db.Database.hold_lock).
+SQLite: the write lock (``BEGIN IMMEDIATE``), so writers wait and readers do not. PostgreSQL:
+``SELECT ... FOR UPDATE`` on the service's hot rows (inventory's doorbusters, else the first
+table's first rows) or, for scope "table", ``LOCK TABLE ... IN EXCLUSIVE MODE``.
 """
 
 from __future__ import annotations
@@ -11,23 +12,21 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, Table, select, true
 
-from shopsim.faults.base import FaultType
+from shopsim.faults.base import FaultType, Handle
+from shopsim.faults.target import LockScope, Target
 from shopsim.validation import Model
 
 log = logging.getLogger("shopsim")
-#: Each service's hot rows: table, column, LIKE pattern (else the first table's first rows).
-HOT: dict[str, tuple[str, str, str]] = {"inventory": ("inventory_stock", "sku", "DB-%")}
 
 
 class DbLockParams(Model):
     hold_s: Annotated[float, Field(ge=0.05, le=60, allow_inf_nan=False)] = 1.0
     pause_s: Annotated[float, Field(ge=0, le=60, allow_inf_nan=False)] = 1.0
-    scope: Literal["table", "hot_rows"] = "hot_rows"
+    scope: LockScope = "hot_rows"
 
 
 class DbLock(FaultType):
@@ -49,29 +48,28 @@ class DbLock(FaultType):
         """One lock holder of the service's budget."""
         return {"held_locks": 1.0}
 
-    def start(self, ctx: Any) -> None:
+    def start(self, fault: Handle, target: Target) -> None:
         """Start the lock holder."""
-        fault = next(f for f in ctx.faults.active() if f.kind is self)
-        name = f"fault-db_lock-{ctx.service}"
-        self._thread = threading.Thread(target=self._run, args=(ctx, fault), name=name, daemon=True)
+        name = f"fault-db_lock-{target.service}"
+        self._thread = threading.Thread(
+            target=self._run, args=(fault, target), name=name, daemon=True
+        )
         self._thread.start()
 
     def _wait(self, seconds: float, deadline: float) -> None:  # stop() or deadline cut it short
         self._stopping.wait(max(0.0, min(seconds * self.time_scale, deadline - time.monotonic())))
 
-    def _run(self, ctx: Any, fault: Any) -> None:
+    def _run(self, fault: Handle, target: Target) -> None:
         p: DbLockParams = self.params  # type: ignore[assignment]
         while not self._stopping.is_set() and time.monotonic() < fault.expires_at:
             self.rounds += 1
-            if ctx.faults.draw(fault) is not None:
+            if fault.draw() is not None:
                 try:
-                    with ctx.db.write() as conn:  # on SQLite, BEGIN IMMEDIATE is the lock
-                        if not ctx.db.is_sqlite:
-                            _lock(conn, ctx.service, ctx.db.metadata.sorted_tables, p.scope)
+                    with target.hold_lock(p.scope):
                         self.holding.set()
                         self._wait(p.hold_s, fault.expires_at)
                 except Exception:  # a failed cycle must not end the fault; the next one retries
-                    log.exception("%s: db_lock could not take its lock", ctx.service)
+                    log.exception("%s: db_lock could not take its lock", target.service)
                 finally:
                     self.holding.clear()  # the (empty) transaction has ended
             else:
@@ -84,16 +82,3 @@ class DbLock(FaultType):
         if self._thread is not None and self._thread is not threading.current_thread():
             # bounded: expiry may run in a request holding the write lock the holder queues for
             self._thread.join(timeout=1.0)  # then, once it gets the lock, it sees _stopping
-
-
-def _lock(conn: Connection, service: str, tables: list[Table], scope: str) -> None:
-    name, column, pattern = HOT.get(service, (tables[0].name, "", ""))
-    table = next(t for t in tables if t.name == name)
-    conn.exec_driver_sql("SET LOCAL lock_timeout = '5s'")  # never queue forever behind a writer
-    if scope == "table":
-        quoted = conn.dialect.identifier_preparer.format_table(table)
-        conn.exec_driver_sql(f"LOCK TABLE {quoted} IN EXCLUSIVE MODE")
-    else:
-        where = table.c[column].like(pattern) if column else true()
-        stmt = select(table).where(where).order_by(*table.primary_key.columns).limit(10)
-        conn.execute(stmt.with_for_update()).fetchall()

@@ -7,12 +7,13 @@ key per try; payment does nothing wrong.
 from __future__ import annotations
 
 from shopsim.faults.base import FaultType
+from shopsim.faults.logic import Logic
 
 
 class DuplicateCharge(FaultType):
     """Checkout pays through `services/checkout/duplicate_charge.py` instead of its keyed steps."""
 
-    name = "duplicate_charge"
+    name = Logic.DUPLICATE_CHARGE
     summary = "checkout pays without its idempotency keys and retries the payment: two charges"
     directions = ("inbound",)
     targets = ("checkout",)

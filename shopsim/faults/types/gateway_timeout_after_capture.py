@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import Field
 
 from shopsim.faults.base import FaultType
+from shopsim.faults.logic import Logic
 from shopsim.validation import Model
 
 
@@ -22,7 +23,7 @@ class GatewayTimeoutParams(Model):
 class GatewayTimeoutAfterCapture(FaultType):
     """Payment's capture holds its committed answer (see services/payment `_hold_answer`)."""
 
-    name = "gateway_timeout_after_capture"
+    name = Logic.GATEWAY_TIMEOUT_AFTER_CAPTURE
     summary = "payment captures, then holds the answer hang_s (past the caller's timeout)"
     Params = GatewayTimeoutParams
     directions = ("inbound",)

@@ -3,27 +3,25 @@
 A background thread allocates and keeps bytearrays (zero-filled, so the pages are really
 touched) at `mb_per_s`, in rounds of `round_s` that each fire with the envelope's probability,
 until it holds `max_mb`. stop() lets go of every buffer. The bytes held are `held_bytes` and,
-in the target's registry, the gauge shopsim_fault_memory_held_bytes.
+in the target's registry, the gauge shopsim_fault_memory_held_bytes (the sum over its leaks).
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import Annotated, ClassVar
 
 from prometheus_client import Gauge
 from pydantic import BaseModel, Field
 
-from shopsim.faults.base import FaultType
+from shopsim.faults.base import FaultType, Handle
+from shopsim.faults.target import Target
 from shopsim.validation import Model
 
-if TYPE_CHECKING:
-    from shopsim.faults.state import ActiveFault, Faults
-
 MIB = 1024 * 1024
+GAUGE = "shopsim_fault_memory_held_bytes"
 
 
 class MemoryLeakParams(Model):
@@ -44,6 +42,7 @@ class MemoryLeak(FaultType):
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._chunks: list[bytearray] = []
+        self._gauge: Gauge | None = None
         self.held_bytes = 0
         self.rounds = 0
 
@@ -52,35 +51,34 @@ class MemoryLeak(FaultType):
         p: MemoryLeakParams = self.params  # type: ignore[assignment]
         return {"memory_mb": p.max_mb}
 
-    def start(self, ctx: Any) -> None:
-        """Export the gauge (once per service) and start leaking."""
-        with contextlib.suppress(ValueError):  # an earlier memory_leak here exported it
-            Gauge(
-                "shopsim_fault_memory_held_bytes",
-                "Bytes held by memory_leak faults in this process.",
-                registry=ctx.metrics.registry,
-            ).set_function(lambda: _held(ctx.faults))
-        fault = next(f for f in ctx.faults.active() if f.kind is self)
+    def start(self, fault: Handle, target: Target) -> None:
+        """Start leaking."""
+        self._gauge = target.gauge(GAUGE, "Bytes held by memory_leak faults in this process.")
         self._thread = threading.Thread(
             target=self._leak,
-            args=(ctx.faults, fault),
-            name=f"fault-memory_leak-{ctx.service}",
+            args=(fault,),
+            name=f"fault-memory_leak-{target.service}",
             daemon=True,
         )
         self._thread.start()
 
-    def _leak(self, faults: Faults, fault: ActiveFault) -> None:
+    def _leak(self, fault: Handle) -> None:
         p: MemoryLeakParams = self.params  # type: ignore[assignment]
         cap, per_round = int(p.max_mb * MIB), int(p.mb_per_s * MIB * self.round_s)
         due = time.monotonic()
         while not self._stopping.is_set() and time.monotonic() < fault.expires_at:
             self.rounds += 1
-            if faults.draw(fault) is not None and self.held_bytes < cap:
+            if fault.draw() is not None and self.held_bytes < cap:
                 chunk = bytearray(min(per_round, cap - self.held_bytes))
                 self._chunks.append(chunk)
-                self.held_bytes += len(chunk)
+                self._held(len(chunk))
             due += self.round_s  # paced by the clock, so the rate holds however long a round is
             self._stopping.wait(max(0.0, due - time.monotonic()))
+
+    def _held(self, change: int) -> None:
+        if self._gauge is not None:  # the gauge first: it never shows less than is held
+            self._gauge.inc(change)
+        self.held_bytes += change
 
     def stop(self) -> None:
         """Stop leaking and free everything held."""
@@ -88,8 +86,4 @@ class MemoryLeak(FaultType):
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
         self._chunks.clear()
-        self.held_bytes = 0
-
-
-def _held(faults: Faults) -> float:
-    return float(sum(f.kind.held_bytes for f in faults.active() if isinstance(f.kind, MemoryLeak)))
+        self._held(-self.held_bytes)

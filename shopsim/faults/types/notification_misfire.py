@@ -16,12 +16,13 @@ Probability: drawn per gift alert sent (order confirmations never draw).
 from __future__ import annotations
 
 from shopsim.faults.base import FaultType
+from shopsim.faults.logic import Logic
 
 
 class NotificationMisfire(FaultType):
     """Gift alerts go to every customer, greeted "Hi Customer,", instead of the subscribers."""
 
-    name = "notification_misfire"
+    name = Logic.NOTIFICATION_MISFIRE
     summary = "gift alerts lose their registry filter: every customer gets one, 'Hi Customer,'"
     directions = ("inbound",)
     targets = ("notifications",)

@@ -15,12 +15,13 @@ Probability: drawn per sender round.
 from __future__ import annotations
 
 from shopsim.faults.base import FaultType
+from shopsim.faults.logic import Logic
 
 
 class OutboxStall(FaultType):
     """Sender rounds send nothing while the fault fires."""
 
-    name = "outbox_stall"
+    name = Logic.OUTBOX_STALL
     summary = "the notifications sender's rounds send nothing; outbox depth and age grow"
     directions = ("inbound",)
     targets = ("notifications",)

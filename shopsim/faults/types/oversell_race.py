@@ -23,6 +23,7 @@ from typing import Annotated
 from pydantic import Field
 
 from shopsim.faults.base import FaultType
+from shopsim.faults.logic import Logic
 from shopsim.validation import Model
 
 
@@ -33,7 +34,7 @@ class OversellRaceParams(Model):
 class OversellRace(FaultType):
     """Reservations check stock in one transaction and hold it in another, with no lock."""
 
-    name = "oversell_race"
+    name = Logic.OVERSELL_RACE
     summary = "inventory checks stock, waits window_ms, then reserves without a lock: oversells"
     Params = OversellRaceParams
     directions = ("inbound",)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Literal
 
 from shopsim.faults.base import FaultType
+from shopsim.faults.logic import Logic
 from shopsim.validation import Model
 
 #: Issuer answers a gateway passes on as 402 (Stripe's decline codes).
@@ -31,7 +32,7 @@ class PaymentDeclineParams(Model):
 class PaymentDecline(FaultType):
     """Payment's authorize takes its decline path (see services/payment `_decline_code`)."""
 
-    name = "payment_decline"
+    name = Logic.PAYMENT_DECLINE
     summary = "payment declines authorizations (402 with params.code) at the fault's probability"
     Params = PaymentDeclineParams
     directions = ("inbound",)

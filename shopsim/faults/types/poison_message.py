@@ -1,9 +1,10 @@
 """poison_message: a message the sender cannot process blocks the outbox.
 
 Two halves, both needed for the incident:
-- The poison. When the fault starts on notifications it writes one queued order confirmation
-  straight into the outbox (as an old producer or a bad migration would, past the API's
-  validation) whose `data` is a JSON string, not an object: `sender.render` raises on it.
+- The poison. When the fault starts on notifications it plants one queued order confirmation
+  in the outbox through the target's `outbox` (as an old producer or a bad migration would,
+  past the API's validation) whose `data` is a JSON string, not an object: the sender's
+  `render` raises on it.
 - The known-bad sender. When the fault fires for a round of `send_pending`, a message that
   fails is not parked: it stays queued to be "retried first next round", and the round stops
   there. Sending is oldest first, so once the poison is the oldest queued message, every round
@@ -22,13 +23,11 @@ poison; stopping removes nothing (the poison is data, parked by the correct send
 
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
-import time
-from typing import Any
 
-from shopsim.faults.base import FaultType
+from shopsim.faults.base import FaultType, Handle
+from shopsim.faults.logic import Logic
+from shopsim.faults.target import Target
 
 POISON_DATA = "v1|order=ord_legacy|total=1999"  # an old producer's format, not an object
 
@@ -36,37 +35,25 @@ POISON_DATA = "v1|order=ord_legacy|total=1999"  # an old producer's format, not 
 class PoisonMessage(FaultType):
     """A poison message in the outbox, and a sender that retries it first forever."""
 
-    name = "poison_message"
+    name = Logic.POISON_MESSAGE
     summary = "plants an unrenderable message; sender rounds stop at it instead of parking it"
     directions = ("inbound",)
     targets = ("notifications",)
     ambient = True
 
-    def start(self, ctx: Any) -> None:
+    def start(self, fault: Handle, target: Target) -> None:
         """Put the poison in the outbox, queued now."""
-        from shopsim.services.notifications.tables import messages  # services import faults
-
-        token = secrets.token_hex(8)
+        if target.outbox is None:
+            raise RuntimeError(f"{target.service} has no outbox to poison")
+        event_id = f"poison:{secrets.token_hex(8)}"
         payload = {
-            "event_id": f"poison:{token}",
+            "event_id": event_id,
             "template": "order_confirmation",
             "recipient": {"customer_id": 1, "email": "poison@example.test", "name": ""},
             "registry_id": None,
             "data": POISON_DATA,
         }
-        text = json.dumps(payload)
-        with ctx.db.write() as conn:
-            conn.execute(
-                messages.insert().values(
-                    id=f"msg_poison_{token}",
-                    event_id=payload["event_id"],
-                    template=payload["template"],
-                    payload=text,
-                    request_hash=hashlib.sha256(text.encode()).hexdigest(),
-                    status="queued",
-                    created_at=time.time(),
-                )
-            )
+        target.outbox.plant(event_id, "order_confirmation", payload)
 
     def stop(self) -> None:
         """Nothing to undo: the poison stays until the correct sender parks it."""

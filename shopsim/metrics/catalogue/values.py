@@ -90,7 +90,7 @@ LABELS = Frozen(
         "result": "how it ended",
         "operation": "the operation",
         "step": "the checkout saga's step",
-        "kind": "the registry kind (`shopsim.seed.REGISTRY_KINDS`)",
+        "kind": "the registry kind (`shopsim.seeddata.REGISTRY_KINDS`)",
         "template": "the mail template (`notifications.sender.TEMPLATES`)",
         "page": "the storefront page",
         "name": "the request's URL template as the load generator groups it (`/products/[sku]`)",

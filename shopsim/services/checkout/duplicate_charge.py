@@ -24,15 +24,15 @@ from typing import Any, Protocol
 from shopsim.client import Dependency, DependencyFailed
 from shopsim.context import ServiceContext
 from shopsim.errors import ShopsimError, Unavailable
+from shopsim.faults.logic import Logic
 from shopsim.services.checkout.instruments import Instruments
 
 log = logging.getLogger("shopsim")
-FAULT = "duplicate_charge"
 
 
 def fires(ctx: ServiceContext) -> bool:
     """The switch point: whether this checkout pays the known-bad way (one draw per checkout)."""
-    return ctx.faults.firing(FAULT) is not None
+    return ctx.faults.fires(Logic.DUPLICATE_CHARGE) is not None
 
 
 class Books(Protocol):

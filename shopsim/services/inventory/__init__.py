@@ -23,12 +23,13 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from shopsim.context import ServiceContext, current
-from shopsim.db import Database
+from shopsim.db import Database, HotRows
 from shopsim.errors import Conflict, NotFound
+from shopsim.faults.logic import Logic
 from shopsim.metrics import make
 from shopsim.metrics.catalogue.business import RESERVATIONS, UNITS_OVERSOLD, UNITS_RESERVED
 from shopsim.metrics.catalogue.values import INVENTORY_OUTCOMES as OUTCOMES
-from shopsim.seed import SeedData
+from shopsim.seeddata import SeedData
 from shopsim.services.inventory.figures import units_oversold, units_reserved
 from shopsim.services.inventory.holds import (
     find,
@@ -41,7 +42,15 @@ from shopsim.services.inventory.holds import (
 from shopsim.services.inventory.tables import metadata, reservations, stock
 from shopsim.validation import Line, Model, distinct_skus, parse_body
 
-__all__ = ["metadata", "init_app", "load_seed", "expire_reservations", "reservations", "stock"]
+__all__ = [
+    "HOT_ROWS",
+    "metadata",
+    "init_app",
+    "load_seed",
+    "expire_reservations",
+    "reservations",
+    "stock",
+]
 
 EXPIRY_BATCH = 1000
 #: Ending a reservation that already ended: these statuses refuse (409 code); the others replay.
@@ -49,6 +58,8 @@ REFUSALS = {
     "committed": {"released": "reservation_released", "expired": "reservation_expired"},
     "released": {"committed": "reservation_committed"},
 }
+#: The rows a sale's writes contend for: the doorbusters' stock (what db_lock locks).
+HOT_ROWS = HotRows(stock, stock.c.sku.like("DB-%"))
 
 
 class ReserveRequest(Model):
@@ -91,9 +102,8 @@ def create_reservation():  # type: ignore[no-untyped-def]
     ttl_s = body.ttl_s if body.ttl_s is not None else ctx.settings.reservation_ttl_s
     now = _now(ctx)
     try:
-        if ctx.faults.firing("oversell_race"):  # the known-bad check-then-act variant
-            params = ctx.faults.params("oversell_race")
-            window_s = params.window_ms / 1000.0 if params is not None else 0.0
+        if race := ctx.faults.fires(Logic.OVERSELL_RACE):  # the known-bad check-then-act
+            window_s = race.params.window_ms / 1000.0
             created, answer = reserve_unlocked(
                 ctx, body.reservation_id, items, ttl_s, now, window_s
             )

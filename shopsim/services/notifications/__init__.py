@@ -8,15 +8,13 @@ POST /registry-subscriptions  {"registry_id","customer_id"} (idempotent)
 
 The event_id is the idempotency key: the same event again is answered with the first result,
 the same event with another payload is 409. `send_pending` (see `sender`) runs every
-settings.outbox_poll_s.
+settings.outbox_poll_s. `Outbox` (see `outbox`) is the outbox as its faults may write to it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import secrets
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -29,7 +27,7 @@ from shopsim.db import Database
 from shopsim.errors import Conflict, Unprocessable
 from shopsim.metrics import make
 from shopsim.metrics.catalogue import business as metrics
-from shopsim.seed import SeedData
+from shopsim.seeddata import SeedData
 from shopsim.services.notifications.models import (
     DATA_MODELS,
     REQUIRED,
@@ -38,6 +36,7 @@ from shopsim.services.notifications.models import (
     MessageRequest,
     Subscription,
 )
+from shopsim.services.notifications.outbox import Outbox, queue
 from shopsim.services.notifications.sender import (
     TEMPLATES,
     Notifier,
@@ -55,6 +54,7 @@ __all__ = [
     "metadata",
     "init_app",
     "load_seed",
+    "Outbox",
     "send_pending",
     "gift_alert_audience",
     "Recipient",
@@ -101,19 +101,7 @@ def enqueue():  # type: ignore[no-untyped-def]
                     code="idempotency_key_reused",
                 )
             return 200, row.id
-        message_id = "msg_" + secrets.token_hex(12)
-        conn.execute(
-            messages.insert().values(
-                id=message_id,
-                event_id=body.event_id,
-                template=body.template,
-                payload=json.dumps(payload),
-                request_hash=request_hash,
-                status="queued",
-                created_at=time.time(),
-            )
-        )
-        return 202, message_id
+        return 202, queue(conn, body.event_id, body.template, json.dumps(payload), request_hash)
 
     status, message_id = _write(ctx.db, change)
     if status == 202:

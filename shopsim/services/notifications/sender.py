@@ -32,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from shopsim.context import ServiceContext
 from shopsim.db import Database
+from shopsim.faults.logic import Logic
 from shopsim.services.notifications.tables import contacts, dead_letters, mail_sink, messages
 from shopsim.services.notifications.tables import registry_subscriptions as subscriptions
 
@@ -184,7 +185,7 @@ def _gift_audience(ctx: ServiceContext, notifier: Notifier) -> Audience:
     """The gift audience, chosen per send: the known-bad one when notification_misfire fires."""
 
     def audience(conn: Connection, registry_id: int) -> Sequence[Recipient]:
-        if ctx.faults.firing("notification_misfire"):
+        if ctx.faults.fires(Logic.NOTIFICATION_MISFIRE):
             return misfired_gift_alert_audience(conn, registry_id)
         return notifier.audience(conn, registry_id)
 
@@ -211,9 +212,9 @@ def _park(db: Database, message_id: str, exc: Exception) -> None:
 def send_pending(ctx: ServiceContext, limit: int = 100) -> int:
     """Send queued messages oldest first, each in its own transaction; returns how many."""
     notifier: Notifier = ctx.extras["notifications"]
-    if ctx.faults.firing("outbox_stall"):
+    if ctx.faults.fires(Logic.OUTBOX_STALL):
         return 0  # known-bad: the sender is stuck; nothing is read, nothing is sent
-    head_of_line = ctx.faults.firing("poison_message") is not None
+    head_of_line = ctx.faults.fires(Logic.POISON_MESSAGE) is not None
     audience = _gift_audience(ctx, notifier)
     with ctx.db.read() as conn:
         queued = list(

@@ -11,7 +11,8 @@ Every POST goes through `gateway.gateway_operation`: it needs an Idempotency-Key
 payment_latency_ms +- uniform jitter.
 Test tokens: "tok_decline" and "tok_insufficient_funds" are declined; any other "tok_..." passes.
 Fault switch points: `_injected_decline` (payment_decline) and `_hold_answer`
-(gateway_timeout_after_capture); both are a dict lookup while no fault is active.
+(gateway_timeout_after_capture); both are a dict lookup while no fault is active. A held answer
+waits on its fault: removing it (or a reset, or its expiry) lets the answer go at once.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shopsim.context import ServiceContext, current
 from shopsim.errors import Conflict, NotFound, PaymentRequired
+from shopsim.faults.logic import Logic
 from shopsim.metrics import make
 from shopsim.metrics.catalogue.business import (
     PAYMENT_OPERATIONS_DONE,
@@ -89,26 +91,21 @@ def _already_captured(conn: Connection, authorization_id: str) -> Conflict:
 
 def _injected_decline() -> str | None:
     """payment_decline: the decline code of an active fault firing on this authorization."""
-    faults = current().faults
-    if faults.firing("payment_decline") is None:
-        return None
-    params = faults.params("payment_decline")
-    return params.code if params is not None else None  # None: removed meanwhile
+    decline = current().faults.fires(Logic.PAYMENT_DECLINE)
+    return decline.params.code if decline else None
 
 
 def _hold_answer() -> None:
     """gateway_timeout_after_capture: the capture is committed, its answer leaves hang_s late."""
-    faults = current().faults
-    if faults.firing("gateway_timeout_after_capture") is None:
+    hang = current().faults.fires(Logic.GATEWAY_TIMEOUT_AFTER_CAPTURE)
+    if hang is None:
         return
-    params = faults.params("gateway_timeout_after_capture")
-    hang_s = params.hang_s if params is not None else 0.0
 
     @after_this_request
     def _late(response: Response) -> Response:
         # Runs once the work and its idempotency record are committed: a retry under the same
         # key is replayed at once, and a void finds the authorization captured.
-        time.sleep(hang_s)
+        hang.hold(hang.params.hang_s)
         return response
 
 

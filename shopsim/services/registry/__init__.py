@@ -22,7 +22,7 @@ from shopsim.context import ServiceContext, current
 from shopsim.db import Database
 from shopsim.metrics import make
 from shopsim.metrics.catalogue.business import GIFT_PURCHASES
-from shopsim.seed import REGISTRY_KINDS, SeedData
+from shopsim.seeddata import REGISTRY_KINDS, SeedData
 from shopsim.services.registry.alerts import retry_pending_alerts, send_alert
 from shopsim.services.registry.gifts import record_purchase
 from shopsim.services.registry.tables import (

@@ -6,7 +6,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, select
 
 from shopsim.db import Database
 from shopsim.errors import NotFound
-from shopsim.seed import Customer, SeedData
+from shopsim.seeddata import Customer, SeedData
 
 #: The same bounds as `shopsim.validation.CustomerId`: anything outside cannot exist, and
 #: checking first keeps a huge path integer from overflowing the database driver.

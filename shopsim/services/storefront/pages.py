@@ -17,7 +17,7 @@ from flask import Blueprint, Response, g, redirect, render_template, request, ur
 
 from shopsim.context import current
 from shopsim.errors import Conflict, NotFound, ShopsimError, Unprocessable
-from shopsim.seed import CATEGORIES, REGISTRY_KINDS, Customer
+from shopsim.seeddata import CATEGORIES, REGISTRY_KINDS, Customer
 from shopsim.validation import parse_model
 
 from . import errorpages, session, shop

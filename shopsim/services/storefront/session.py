@@ -11,7 +11,7 @@ import re
 from flask import Response, g, redirect, render_template, request, url_for
 
 from shopsim.context import current
-from shopsim.seed import Customer
+from shopsim.seeddata import Customer
 
 from .customers import find_customer
 

@@ -14,7 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from shopsim.context import ServiceContext
 from shopsim.errors import NotFound
-from shopsim.seed import Customer
+from shopsim.seeddata import Customer
 from shopsim.validation import Sku
 
 from .customers import MAX_ID, MIN_ID
