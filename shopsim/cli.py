@@ -1,4 +1,4 @@
-"""The `shopsim` command: up, seed, status, bench, fault, gameday.
+"""The `shopsim` command: up, seed, status, bench, fault, gameday, scenarios, report.
 
 Every command that talks to a running storefront takes ``--port-base N`` (default 8100), the
 same number `shopsim up` was given. Mistakes in arguments end with a one-line message and exit
@@ -29,6 +29,8 @@ from shopsim.gameday.cli import add_scenarios_parser, cmd_gameday, cmd_scenarios
 from shopsim.runner import Stack, StackError, check_health
 from shopsim.seed import apply, generate
 from shopsim.settings import SERVICE_NAMES, Settings
+from shopsim.verdict.cli import add_parser as add_report_parser
+from shopsim.verdict.cli import cmd_report
 
 
 class Terminated(BaseException):
@@ -126,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_fault_parser(sub, port_base)
     add_gameday_parser(sub, port_base)
     add_scenarios_parser(sub)
+    add_report_parser(sub)
     return parser
 
 
@@ -214,6 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "fault": cmd_fault,
         "gameday": cmd_gameday,
         "scenarios": cmd_scenarios,
+        "report": cmd_report,
     }
     try:
         return commands[args.command](args)

@@ -22,6 +22,8 @@ from shopsim.gameday.bundled import builtin_scenarios, resolve_scenario, scenari
 from shopsim.gameday.fields import MAX_TIME_SCALE, fmt_s
 from shopsim.gameday.loader import ScenarioError, load_scenario
 from shopsim.gameday.run import GameDay
+from shopsim.verdict.cli import verdict_of
+from shopsim.verdict.rundir import RunDirError
 
 
 def _scale(text: str) -> float:
@@ -163,5 +165,11 @@ def cmd_gameday(args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
     wall = time.monotonic() - started
     reason = f": {outcome.reason}" if outcome.reason else ""
-    print(f"\n{outcome.status}{reason} after {wall:.0f}s; results in {game.run_dir.root}")
-    return outcome.exit_code
+    print(f"\n{outcome.status}{reason} after {wall:.0f}s; results in {game.run_dir.root}\n")
+    if game.load_started_at is None:  # nothing ran: no verdict to give
+        return outcome.exit_code
+    try:
+        return verdict_of(game.run_dir.root, echo=lambda line: print(line, flush=True))
+    except RunDirError as err:
+        print(f"shopsim gameday: no verdict: {err}", file=sys.stderr)
+        return outcome.exit_code

@@ -31,6 +31,21 @@ STOP_METRICS = (
     "dropped_arrivals_per_s",  # open-model arrivals dropped at max_in_flight
 )
 RATIO_METRICS = frozenset({"checkout_error_ratio", "browse_error_ratio"})
+#: Figures of the verdict an expectation's `thresholds` may bound, as FIGURE_min or FIGURE_max.
+FIGURES: dict[str, str] = {
+    "checkout_success": "share of checkouts that succeeded over the run",
+    "checkout_latency_within": "share of checkouts answered within the latency SLO threshold",
+    "browse_success": "share of browsing requests that succeeded over the run",
+    "failed_checkouts": "checkouts that failed",
+    "error_pages": "dog pages shown",
+    "detection_s": "seconds from the first fault (or incident) to the first alert",
+    "recovery_s": "seconds from the trigger's end to healthy checkout",
+    "revenue_lost_dollars": "value of the failed checkouts",
+    "wrong_recipients": "customers who got mail meant for someone else",
+    "integrity_violations": "integrity violations found by the audit",
+}
+THRESHOLDS = tuple(sorted(f"{f}_{b}" for f in FIGURES for b in ("min", "max")))
+SLO_NAMES = ("checkout_availability", "checkout_latency", "browse_availability")
 DURATION_PATTERN = r"^\s*\d+(\.\d+)?\s*(ms|s|m|h)?\s*$"
 
 

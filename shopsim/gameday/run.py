@@ -111,6 +111,7 @@ class GameDay:
             None if use_running else dict(datamap.configured(self.settings))
         )
         self.duration_s = scenario.duration_s / time_scale
+        self.load_started_at: float | None = None
         self.stop = threading.Event()  # ends the timeline; set at the end of every run
         self.interrupted = threading.Event()  # Ctrl-C / SIGTERM asked the run to end
 
@@ -168,6 +169,7 @@ class GameDay:
             sampler = Sampler(sources, rd.samples)
             self._checkpoint()
             t0 = time.monotonic()
+            self.load_started_at = time.time()  # the verdict's clock starts here
             load.start()
             timeline_thread = threading.Thread(
                 target=self._run_timeline, args=(timeline, errors), name="timeline", daemon=True
@@ -271,6 +273,7 @@ class GameDay:
             "db_url": public_url(self.settings.db_url) if self.settings.db_url else None,
             "databases": self.databases,  # service -> SQLAlchemy URL, no password
             "started_at": started,
+            "load_started_at": self.load_started_at,
             "ended_at": None if outcome is None else time.time(),
             "outcome": None if outcome is None else outcome.__dict__,
         }

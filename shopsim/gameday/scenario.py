@@ -25,7 +25,9 @@ from shopsim.faults.policy import ResiliencePatch
 from shopsim.gameday.faultentry import FaultEntry
 from shopsim.gameday.fields import (
     RATIO_METRICS,
+    SLO_NAMES,
     STOP_METRICS,
+    THRESHOLDS,
     Base,
     Instant,
     Number,
@@ -120,9 +122,14 @@ class Expectations(Base):
     integrity_clean: bool | None = Field(
         default=None, description="false: data is expected to be harmed"
     )
-    thresholds: dict[
-        Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")], Number
-    ] = Field(default_factory=dict, description="free-form name -> number")
+    slo_breaches: list[Literal[SLO_NAMES]] | None = Field(  # type: ignore[valid-type]
+        default=None,
+        description="SLOs this rehearsal is expected to breach (any other breach fails it)",
+    )
+    thresholds: dict[Literal[THRESHOLDS], Number] = Field(  # type: ignore[valid-type]
+        default_factory=dict,
+        description="bounds on the verdict's figures: FIGURE_min or FIGURE_max -> number",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Expectations:

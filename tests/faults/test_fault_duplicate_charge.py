@@ -43,6 +43,20 @@ def _injections(store) -> float:
     return store.metric("checkout", INJECTIONS, FAULT)
 
 
+TWICE = "shopsim_payment_references_charged_twice"
+
+
+def test_payment_counts_the_orders_its_ledger_charged_twice(chaos):
+    assert chaos.metric("payment", TWICE, {}) == 0
+    for i in range(2):
+        assert _checkout(chaos, i)[1].status_code == 201
+    assert chaos.metric("payment", TWICE, {}) == 0  # keyed: once each
+    add_fault(chaos, SPEC | {"probability": 1.0})
+    for i in range(2, 5):
+        assert _checkout(chaos, i)[1].status_code == 201
+    assert chaos.metric("payment", TWICE, {}) == 3
+
+
 def test_duplicate_charge_at_p0_charges_each_order_once(chaos):
     add_fault(chaos, SPEC | {"probability": 0.0})
     for i in range(15):

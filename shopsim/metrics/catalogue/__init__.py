@@ -40,7 +40,10 @@ SECTIONS: tuple[tuple[str, tuple[Metric, ...]], ...] = (
     ("Business: catalog", (b.CACHE_LOOKUPS,)),
     ("Business: cart", (b.CART_CHANGES,)),
     ("Business: inventory", (b.RESERVATIONS, b.UNITS_RESERVED, b.UNITS_OVERSOLD)),
-    ("Business: payment", (b.PAYMENT_OPERATIONS_DONE, b.PAYMENT_REPLAYS)),
+    (
+        "Business: payment",
+        (b.PAYMENT_OPERATIONS_DONE, b.PAYMENT_REPLAYS, b.PAYMENT_REFERENCES_CHARGED_TWICE),
+    ),
     (
         "Business: checkout",
         (b.CHECKOUT_STEP_DURATION, b.CHECKOUT_ORDERS, b.CHECKOUT_REVENUE, b.CHECKOUT_FOLLOWUPS),

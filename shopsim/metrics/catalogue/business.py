@@ -73,6 +73,13 @@ PAYMENT_OPERATIONS_DONE = Metric(
     ("operation", "outcome"),
     values=Frozen({"operation": PAYMENT_OPERATIONS, "outcome": PAYMENT_OUTCOMES}),
 )
+PAYMENT_REFERENCES_CHARGED_TWICE = Metric(
+    Gauge,
+    "shopsim_payment_references_charged_twice",
+    "Order references with more than one captured charge in the ledger: orders paid twice. "
+    "0 when healthy. Read from the ledger on scrape.",
+    ("payment",),
+)
 PAYMENT_REPLAYS = Metric(
     Counter,
     "shopsim_payment_idempotent_replays_total",

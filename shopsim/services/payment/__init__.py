@@ -30,7 +30,12 @@ from shopsim.context import ServiceContext, current
 from shopsim.errors import Conflict, NotFound, PaymentRequired
 from shopsim.faults.logic import Logic
 from shopsim.metrics import make
-from shopsim.metrics.catalogue.business import PAYMENT_OPERATIONS_DONE, PAYMENT_REPLAYS
+from shopsim.metrics.catalogue.business import (
+    PAYMENT_OPERATIONS_DONE,
+    PAYMENT_REFERENCES_CHARGED_TWICE,
+    PAYMENT_REPLAYS,
+)
+from shopsim.services.payment.figures import references_charged_twice
 from shopsim.services.payment.gateway import Gateway, gateway_operation, network_delay_s
 from shopsim.services.payment.tables import authorizations, charges, metadata
 from shopsim.validation import Model, Query, parse_query
@@ -256,6 +261,8 @@ def init_app(app: Flask, ctx: ServiceContext) -> None:
     # Every operation x outcome starts at zero (captures by result included: a duplicate charge
     # shows as approved captures beyond confirmed orders).
     operations = make(PAYMENT_OPERATIONS_DONE, ctx.metrics.registry)
+    twice = make(PAYMENT_REFERENCES_CHARGED_TWICE, ctx.metrics.registry)
+    twice.set_function(references_charged_twice(ctx.db))
     replays = make(PAYMENT_REPLAYS, ctx.metrics.registry)
     ctx.extras["payment"] = Gateway(operations=operations, replays=replays)
     app.register_blueprint(bp)

@@ -1,0 +1,273 @@
+"""Per-round signals that point at one service as the origin of trouble.
+
+Each signal is computed so that a *victim* does not carry it: a caller of a slow dependency
+spends its extra time waiting on the call (not in its own code), passes the dependency's error
+up (cause "dependency", not "own"), and its busy threads are busy waiting. So:
+
+- self_time: a service's mean server time minus its mean time in calls to dependencies;
+- queue_time: how much longer its callers wait for an answer than it spends serving one
+  (requests queue for a free thread; or the network/transport between them is slow);
+- own_errors: the share of its answers that are 5xx it caused itself (or refused at capacity);
+- edge_failures: the share of its callers' attempts that time out, are refused or get 5xx;
+- edge_refusals: the share of its callers' attempts it answered 4xx (declines and the like);
+- busy_self: busy worker threads over capacity, times the share of time spent in its own code;
+- cpu_cores, memory_bytes: the process's CPU use and resident memory;
+- silent: 1 in rounds where the service stopped answering its metrics scrape;
+- business owners' ratios (see slo.BUSINESS_ALERTS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from shopsim.verdict.arith import Values, add
+from shopsim.verdict.series import EdgeSeries, Series, ServiceSeries
+from shopsim.verdict.slo import BUSINESS_ALERTS
+
+
+@dataclass(frozen=True)
+class SignalKind:
+    """How to read one kind of signal: its unit, the smallest change worth noticing (`floor`,
+    or `relative` x its usual level if larger), a weight, and the words for it."""
+
+    name: str
+    unit: str
+    floor: float
+    relative: float
+    weight: float
+    words: str
+    metric: str  # what a human would query to see it
+
+
+KINDS = {
+    k.name: k
+    for k in (
+        SignalKind(
+            "self_time",
+            "s",
+            0.005,
+            0.25,
+            1.0,
+            "slower in its own code",
+            "shopsim_http_request_duration_seconds - shopsim_dependency_call_duration_seconds",
+        ),
+        SignalKind(
+            "queue_time",
+            "s",
+            0.01,
+            0.25,
+            1.0,
+            "callers wait for it",
+            "shopsim_dependency_request_duration_seconds - shopsim_http_request_duration_seconds",
+        ),
+        SignalKind(
+            "own_errors",
+            "share",
+            0.02,
+            0.0,
+            1.0,
+            "errors start here",
+            'shopsim_http_server_errors_total{cause!="dependency"}',
+        ),
+        SignalKind(
+            "edge_failures",
+            "share",
+            0.02,
+            0.0,
+            1.0,
+            "callers' calls to it fail",
+            'shopsim_dependency_requests_total{outcome=~"timeout|connect_error|server_error"}',
+        ),
+        SignalKind(
+            "edge_refusals",
+            "share",
+            0.05,
+            0.0,
+            0.5,
+            "it refuses callers' requests",
+            'shopsim_dependency_requests_total{outcome="client_error"}',
+        ),
+        SignalKind(
+            "busy_self",
+            "share",
+            0.10,
+            0.0,
+            1.0,
+            "its worker threads are all busy",
+            "shopsim_worker_threads_busy / shopsim_worker_threads",
+        ),
+        SignalKind(
+            "cpu_cores", "cores", 0.15, 0.5, 1.0, "it burns CPU", "rate(process_cpu_seconds_total)"
+        ),
+        SignalKind(
+            "memory_bytes",
+            "bytes",
+            64e6,
+            0.0,
+            1.0,
+            "its memory grows",
+            "process_resident_memory_bytes",
+        ),
+        SignalKind("silent", "rounds", 0.5, 0.0, 1.0, "it stopped answering", "up"),
+        SignalKind(
+            "business",
+            "ratio",
+            1.0,
+            0.5,
+            1.0,
+            "its business numbers are out of proportion",
+            "see the business alerts",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One per-round signal of one service."""
+
+    service: str
+    kind: str
+    label: str  # which edge, route or business alert, when it matters
+    values: Values
+
+
+def _per(values: Values, counts: Values) -> Values:
+    return [
+        None if v is None or c is None or c <= 0 else v / c
+        for v, c in zip(values, counts, strict=True)
+    ]
+
+
+def _minus(a: Values, b: Values, clamp: bool = True) -> Values:
+    out: Values = []
+    for x, y in zip(a, b, strict=True):
+        if x is None:
+            out.append(None)
+        else:
+            d = x - (y or 0.0)
+            out.append(max(0.0, d) if clamp else d)
+    return out
+
+
+def server_time(svc: ServiceSeries) -> Values:
+    """Mean server time of its customer-facing requests, per round."""
+    return _per(svc.latency.sum, svc.latency.count)
+
+
+def self_time(svc: ServiceSeries) -> Values:
+    """Mean time per request spent in its own code."""
+    return _per(_minus(svc.latency.sum, svc.call_time), svc.latency.count)
+
+
+def self_share(svc: ServiceSeries) -> Values:
+    """Share of its server time spent in its own code (1 when it calls nobody)."""
+    out: Values = []
+    for total, calls in zip(svc.latency.sum, svc.call_time, strict=True):
+        if total is None or total <= 0:
+            out.append(None)
+        else:
+            out.append(min(1.0, max(0.0, 1.0 - (calls or 0.0) / total)))
+    return out
+
+
+def _callers(series: Series, service: str) -> list[EdgeSeries]:
+    return [e for (_, callee), e in series.edges.items() if callee == service]
+
+
+def queue_time(series: Series, service: str) -> Values:
+    """Callers' mean attempt time to `service` minus its own mean server time."""
+    if service == "storefront":  # its caller is the load generator
+        waited = _per(series.load_latency.sum, series.load_latency.count)
+    else:
+        edges = _callers(series, service)
+        if not edges:
+            return [None] * len(series)
+        waited = _per(add(*(e.attempt_time for e in edges)), add(*(e.attempts for e in edges)))
+    return _minus(waited, server_time(series.services[service]))
+
+
+def _edge_share(series: Series, service: str, pick: Callable[[EdgeSeries], Values]) -> Values:
+    edges = _callers(series, service)
+    if not edges:
+        return [None] * len(series)
+    return _per(add(*(pick(e) for e in edges)), add(*(e.attempts for e in edges)))
+
+
+def own_errors(svc: ServiceSeries) -> Values:
+    """Share of its answers that are 5xx it caused (or refused at capacity)."""
+    own = add(svc.errors_own, svc.errors_overload)
+    if all(v is None for v in own):  # a run from before the cause label: all 5xx, minus the
+        own = _minus(svc.errors, svc.errors_dependency)  # dependency ones if known
+    return _per(own, svc.requests)
+
+
+def _times(values: Values, share: Values) -> Values:
+    """Values discounted by the share of time spent in the service's own code: a service whose
+    threads all wait on a dependency queues its callers, but the wait is not its doing."""
+    return [
+        None if v is None else v * (1.0 if s is None else s)
+        for v, s in zip(values, share, strict=True)
+    ]
+
+
+def busy_self(svc: ServiceSeries) -> Values:
+    """Busy threads over capacity, discounted by the share of time spent waiting on others."""
+    if not svc.threads:
+        return [None] * len(svc.busy)
+    share = self_share(svc)
+    return [
+        None if b is None else (b / svc.threads) * (1.0 if s is None else s)
+        for b, s in zip(svc.busy, share, strict=True)
+    ]
+
+
+def cpu_cores(series: Series, svc: ServiceSeries) -> Values:
+    """CPU cores the process used, per round."""
+    out: Values = [None]
+    for i in range(1, len(series)):
+        v, dt = svc.cpu_seconds[i], series.t[i] - series.t[i - 1]
+        out.append(None if v is None or dt <= 0 else v / dt)
+    return out
+
+
+def business(series: Series, service: str) -> list[Signal]:
+    """Ratios of the business alerts this service owns (numerator per denominator)."""
+    out = []
+    for alert in BUSINESS_ALERTS:
+        if alert.owner != service:
+            continue
+        num = series.business.get(alert.numerator, [None] * len(series))
+        if alert.denominator is None:
+            values = num
+        else:
+            den = series.business.get(alert.denominator, [None] * len(series))
+            values = [
+                None if n is None else n / max(1.0, d or 0.0) for n, d in zip(num, den, strict=True)
+            ]
+        out.append(Signal(service, "business", alert.name, values))
+    return out
+
+
+def signals_of(series: Series, service: str) -> list[Signal]:
+    """Every signal that would point at `service` as an origin."""
+    svc = series.services[service]
+    silent: Values = [0.0 if up else 1.0 for up in svc.up]
+    out = [
+        Signal(service, "self_time", "", self_time(svc)),
+        Signal(service, "queue_time", "", _times(queue_time(series, service), self_share(svc))),
+        Signal(service, "own_errors", "", own_errors(svc)),
+        Signal(service, "edge_failures", "", _edge_share(series, service, lambda e: e.failures)),
+        Signal(
+            service,
+            "edge_refusals",
+            "",
+            _edge_share(series, service, lambda e: e.outcomes["client_error"]),
+        ),
+        Signal(service, "busy_self", "", busy_self(svc)),
+        Signal(service, "cpu_cores", "", cpu_cores(series, svc)),
+        Signal(service, "memory_bytes", "", svc.rss_bytes),
+        Signal(service, "silent", "", silent),
+    ]
+    return out + business(series, service)
