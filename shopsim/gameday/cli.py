@@ -1,9 +1,8 @@
 """`shopsim gameday SCENARIO` and `shopsim scenarios`: the command line of a game day.
 
 SCENARIO is a file, or the name of a built-in scenario (`shopsim scenarios` lists them).
-Exit status: 0 the scenario ran to its end; 3 a stop condition ended it; 1 an error (the store
-would not start, a service died, Locust failed); 2 a bad scenario file or argument; 130
-interrupted. A bad scenario is refused before anything starts.
+A bad scenario is refused before anything starts (exit status 2). A run that started ends
+with its verdict, and exits with the verdict's status (shopsim/verdict/exitcodes.py).
 """
 
 from __future__ import annotations
