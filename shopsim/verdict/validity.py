@@ -16,7 +16,10 @@ from shopsim.verdict.series import Series
 CPU_PERCENT = 90.0
 CPU_ROUNDS_SHARE = 0.10  # of the rounds
 DROPPED_SHARE = 0.01  # of the arrivals
-LATE_SHARE = 0.05
+# Latencies are timed from the intended start, so an arrival 50 ms late adds 50 ms to what the
+# store is charged with. A few such on a shared machine are noise next to second-scale SLO
+# thresholds; a tenth of the schedule slipping means the harness was the limit.
+LATE_SHARE = 0.10
 
 
 @dataclass(frozen=True)
