@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from shopsim.settings import DEPENDENCIES
+from shopsim.verdict import communication
 from shopsim.verdict.alerts import Alert, evaluate, sli_events
 from shopsim.verdict.arith import known, quantile
 from shopsim.verdict.culprit import MIN_SCORE, Culprit, localise, rank
@@ -195,6 +196,13 @@ def build_report(run_dir: Path) -> dict[str, Any]:
     expectations = [
         e.as_dict() for e in score(run.scenario.expectations, facts_for_expectations, scale)
     ]
+    said = communication.score(
+        communication.read_posts(run.path / "status.jsonl"),
+        auto_posting=run.scenario.status_page.auto_post,
+        onset_s=window_dicts[0]["onset_s"] if window_dicts else None,
+        end_s=window_dicts[-1]["end_s"] if window_dicts else None,
+        factor=factor_for(scale),
+    )
     outcome = run.manifest.get("outcome") or {}
     code, reasons = exit_code(
         outcome=outcome.get("status"),
@@ -256,6 +264,7 @@ def build_report(run_dir: Path) -> dict[str, Any]:
             "sustaining": recovery.evidence,
         },
         "integrity": integrity,
+        "communication": said,
         "expectations": expectations,
         "faults": [
             {
