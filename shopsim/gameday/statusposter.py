@@ -202,8 +202,9 @@ class StatusPoster:
 
 
 def _merge(old: Mapping[str, str], new: Mapping[str, str]) -> dict[str, str]:
-    """Every component hurt so far, each at its latest status (never dropping one)."""
-    return dict(old) | dict(new)
+    """Every component hurt so far (none dropped from the incident), each at its status now:
+    one that has recovered while others still fail is operational again."""
+    return {c: "operational" for c in old} | dict(new)
 
 
 def _impact(hurt: Mapping[str, str]) -> str:

@@ -31,6 +31,7 @@ ALERT_COMPONENT = {
 }
 #: Failing share of a flow -> component status (first bound reached, worst first).
 BOUNDS = ((0.5, "major_outage"), (0.1, "partial_outage"), (0.02, "degraded_performance"))
+NOBODY = "parts of the store"  # when no component can be named
 TITLES = {
     "browse": "browsing",
     "cart": "the cart",
@@ -70,18 +71,21 @@ def _what(hurt: Mapping[str, str], firing: Firing) -> str:
             parts.append(f"{title} ({share:.0%} of attempts failing)")
         else:
             parts.append(title)
-    return ", ".join(parts) or "parts of the store"
+    return ", ".join(parts) or NOBODY
 
 
 def describe(kind: str, hurt: Mapping[str, str], firing: Firing) -> str:
     """The text of one post: investigating, ongoing, returned, monitoring, resolved(_at_end)."""
     what = _what(hurt, firing)
+    now = _what({c: s for c, s in hurt.items() if s != "operational"}, firing)
     if kind == "investigating":
-        return f"Some customers cannot use {what}. We are investigating."
+        return f"Some customers cannot use {now}. We are investigating."
+    if kind == "ongoing" and now == NOBODY:
+        return f"Errors are falling for {what}; we are still working on it. Next update soon."
     if kind == "ongoing":
-        return f"We are still working on problems with {what}. Next update soon."
+        return f"We are still working on problems with {now}. Next update soon."
     if kind == "returned":
-        return f"The problems are back: {what}. We are working on it."
+        return f"The problems are back: {now}. We are working on it."
     if kind == "monitoring":
         return f"Things are working again for {what}; we are monitoring."
     if kind == "resolved_at_end":
