@@ -27,7 +27,7 @@ import httpx
 from shopsim.faults.guard import TOKEN_HEADER
 from shopsim.gameday.livealerts import Firing, LiveAlerts
 from shopsim.gameday.sampler import Snapshot
-from shopsim.gameday.statuswords import components_hurt, data_statement, describe
+from shopsim.gameday.statuswords import TITLES, components_hurt, data_statement, describe
 from shopsim.settings import CHAOS_TOKEN_ENV, Settings
 from shopsim.verdict.integrity import read_store
 from shopsim.verdict.slo import MIN_WINDOW_S, factor_for, slos_of
@@ -144,7 +144,7 @@ class StatusPoster:
 
     def _open(self, firing: Firing) -> None:
         message = describe("investigating", self.hurt, firing)
-        names = ", ".join(sorted(self.hurt)).replace("_", " ")
+        names = ", ".join(TITLES.get(c, c) for c in sorted(self.hurt))
         body = {
             "name": f"Problems with {names}",
             "message": message,
