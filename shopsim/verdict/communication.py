@@ -47,6 +47,7 @@ def score(
     onset_s: float | None,
     end_s: float | None,
     factor: float,
+    paged_at_s: float | None = None,
 ) -> dict[str, Any]:
     """report.json's `communication`: first post after onset, the longest silence between
     updates (until the incident's end when it was never resolved), whether the resolution
@@ -57,6 +58,7 @@ def score(
     }
     times = [float(p["at_s"]) for p in posts]
     first = None if onset_s is None or not times else max(0.0, times[0] - onset_s)
+    after_page = None if paged_at_s is None or not times else max(0.0, times[0] - paged_at_s)
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     resolved = [p for p in posts if p.get("status") == "resolved"]
     if times and not resolved and end_s is not None:
@@ -76,6 +78,7 @@ def score(
         "auto_posting": auto_posting,
         "incident": onset_s is not None,
         "first_post_seconds": _r(first),
+        "first_post_after_page_seconds": _r(after_page),
         "max_update_gap_seconds": _r(longest),
         "resolution_states_data_impact": states,
         "posts": [
@@ -109,9 +112,12 @@ def summary_line(communication: dict[str, Any] | None) -> str:
         False: "the resolution is silent on data",
         None: "never resolved",
     }
+    paged = communication.get("first_post_after_page_seconds")
+    page = "" if paged is None else f"; {paged:g}s after the first page"
+    longest = "-" if gap is None else f"{gap:g}s"
+    failed = "" if communication["passed"] else " (FAILED)"
     return (
-        f"first post {communication['first_post_seconds']:g}s after onset "
-        f"(target {t['first_post_s']:g}s), longest gap "
-        f"{'-' if gap is None else f'{gap:g}s'} (target {t['update_gap_s']:g}s), "
-        f"{len(posts)} posts, {data[states]}" + ("" if communication["passed"] else " (FAILED)")
+        f"first post {communication['first_post_seconds']:g}s after onset (target "
+        f"{t['first_post_s']:g}s{page}), longest gap {longest} (target {t['update_gap_s']:g}s), "
+        f"{len(posts)} posts, {data[states]}{failed}"
     )

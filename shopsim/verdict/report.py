@@ -77,6 +77,12 @@ def _first_alert(alerts: list[Alert], start: float, end: float) -> Alert | None:
     return min(found, key=lambda a: a.fired_at_s, default=None)
 
 
+def _first_page(alerts: list[Alert], since_s: float) -> float | None:
+    """When the first page-level alert fired at or after `since_s` (less one scrape)."""
+    found = [a.fired_at_s for a in alerts if a.severity == "page" and a.fired_at_s >= since_s - 1]
+    return min(found, default=None)
+
+
 def _window_dict(w: Window, culprit: Culprit, alerts: list[Alert]) -> dict[str, Any]:
     onset = w.start_s if culprit.onset_s is None else min(w.start_s, culprit.onset_s)
     first = _first_alert(alerts, onset, w.end_s)
@@ -202,6 +208,7 @@ def build_report(run_dir: Path) -> dict[str, Any]:
         onset_s=window_dicts[0]["onset_s"] if window_dicts else None,
         end_s=window_dicts[-1]["end_s"] if window_dicts else None,
         factor=factor_for(scale),
+        paged_at_s=_first_page(alerts, window_dicts[0]["onset_s"]) if window_dicts else None,
     )
     outcome = run.manifest.get("outcome") or {}
     code, reasons = exit_code(

@@ -31,12 +31,13 @@ def test_prompt_regular_posts_with_a_data_statement_pass():
         post(75.0, "monitoring"),
         post(80.0, "resolved", data_impact="none"),
     ]
-    said = score(posts, auto_posting=True, onset_s=30.0, end_s=74.0, factor=FACTOR)
+    said = score(posts, auto_posting=True, onset_s=30.0, end_s=74.0, factor=FACTOR, paged_at_s=32.0)
     assert said["first_post_seconds"] == 3.0
+    assert said["first_post_after_page_seconds"] == 1.0
     assert said["max_update_gap_seconds"] == 15.0
     assert said["resolution_states_data_impact"] is True
     assert said["passed"] is True
-    assert "first post 3s after onset (target 5s)" in summary_line(said)
+    assert "first post 3s after onset (target 5s; 1s after the first page)" in summary_line(said)
 
 
 def test_each_target_missed_fails_on_its_own():
