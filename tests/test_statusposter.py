@@ -69,6 +69,11 @@ def test_an_incident_is_opened_updated_monitored_and_resolved(tmp_path, monkeypa
     assert first["components"] == {"checkout": "major_outage", "gift_registry": "partial_outage"}
     assert first["impact"] == "critical"
     assert page.calls[1][1] == "/incidents/7/updates"
+    assert page.calls[0][2]["message"] == (
+        "Some customers have problems with checkout (60% of attempts failing), the gift registry"
+        " (20% of attempts failing). We are investigating."
+    )
+    assert page.calls[3][2]["message"].startswith("Things are working again for checkout, the")
     resolved = page.calls[-1][2]["message"]
     assert "No data was lost or corrupted" in resolved
     records = [json.loads(line) for line in (tmp_path / "status.jsonl").read_text().splitlines()]

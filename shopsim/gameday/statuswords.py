@@ -61,14 +61,18 @@ def components_hurt(firing: Firing) -> dict[str, str]:
     return hurt
 
 
-def _what(hurt: Mapping[str, str], firing: Firing) -> str:
+def _what(hurt: Mapping[str, str], firing: Firing, *, detail: bool = True) -> str:
     parts = []
     flows = {component: flow for flow, component in FLOW_COMPONENT.items()}
     for component in sorted(hurt):
         share = firing.failing.get(flows.get(component, ""), None)
         title = TITLES.get(component, component)
-        if share:
+        if not detail:
+            parts.append(title)
+        elif share and share >= BOUNDS[-1][0]:
             parts.append(f"{title} ({share:.0%} of attempts failing)")
+        elif hurt[component] == "degraded_performance":
+            parts.append(f"{title} (slow)")
         else:
             parts.append(title)
     return ", ".join(parts) or NOBODY
@@ -76,10 +80,10 @@ def _what(hurt: Mapping[str, str], firing: Firing) -> str:
 
 def describe(kind: str, hurt: Mapping[str, str], firing: Firing) -> str:
     """The text of one post: investigating, ongoing, returned, monitoring, resolved(_at_end)."""
-    what = _what(hurt, firing)
+    what = _what(hurt, firing, detail=False)
     now = _what({c: s for c, s in hurt.items() if s != "operational"}, firing)
     if kind == "investigating":
-        return f"Some customers cannot use {now}. We are investigating."
+        return f"Some customers have problems with {now}. We are investigating."
     if kind == "ongoing" and now == NOBODY:
         return f"Errors are falling for {what}; we are still working on it. Next update soon."
     if kind == "ongoing":
