@@ -42,7 +42,7 @@ from shopsim.services import SERVICES
 from shopsim.settings import DEPENDENCIES, Settings
 
 #: Paths that must answer even when the service is saturated: monitoring and control.
-OPERATOR_PREFIXES = ("/metrics", "/healthz", chaos_api.PREFIX)
+OPERATOR_PREFIXES = ("/metrics", "/healthz", chaos_api.PREFIX, "/_status")  # + status writes
 #: Set in the WSGI environ of requests that arrive on the operator side port (see serve.py).
 OPERATOR_PORT_ENVIRON = "shopsim.operator_port"
 DEPENDENCY, OVERLOAD, OWN = SERVER_ERROR_CAUSES

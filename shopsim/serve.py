@@ -47,7 +47,7 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 
 
 def serve_operator_paths(app: Any, host: str, port: int) -> WSGIServer:
-    """Serve the app's operator paths (metrics, health, chaos) from threads of their own.
+    """Serve the operator paths (metrics, health, chaos, status writes) from threads of their own.
 
     gunicorn's worker threads all wait on customers when a service saturates; this server's
     threads do not, so monitoring and fault control keep answering. Other paths get 404.
@@ -58,7 +58,7 @@ def serve_operator_paths(app: Any, host: str, port: int) -> WSGIServer:
             environ[OPERATOR_PORT_ENVIRON] = True
             return app(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain")])
-        return [b"operator port: only /metrics, /healthz and /_chaos are served here\n"]
+        return [b"operator port: only /metrics, /healthz, /_chaos and /_status are served here\n"]
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     server_class = type("OperatorServer", (_ThreadingServer,), {"address_family": family})

@@ -28,6 +28,7 @@ NAMES = [
     "baby-registry-misfire",
     "cart-outage",
     "flash-sale-oversell",
+    "labor-day-checkout-status",
     "labor-day-checkout",
     "payment-brownout",
     "retry-storm",

@@ -52,11 +52,12 @@ def _line(text: str, needle: str) -> int:
 # --- the built-in scenarios ------------------------------------------------------------------
 
 
-def test_builtins_are_the_seven_rehearsals():
+def test_builtins_are_the_eight_rehearsals():
     assert [p.stem for p in BUILTINS] == [
         "baby-registry-misfire",
         "cart-outage",
         "flash-sale-oversell",
+        "labor-day-checkout-status",
         "labor-day-checkout",
         "payment-brownout",
         "retry-storm",
@@ -439,7 +440,7 @@ def test_every_problem_is_reported_on_its_own_line(tmp_path):
     assert error.splitlines() == [
         f"{path}:7: load.stages[0].rate: Input should be a valid number",
         f"{path}:8: bogus is not a known field (known: name, summary, description, seed, duration, "
-        "load, store, faults, resilience, slos, expectations, stop_conditions)",
+        "load, store, faults, resilience, slos, expectations, status_page, stop_conditions)",
     ]
 
 

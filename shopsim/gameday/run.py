@@ -28,6 +28,7 @@ from shopsim.gameday.loader import to_plan, to_timeline
 from shopsim.gameday.loadproc import LoadProcess
 from shopsim.gameday.rundir import RunDir
 from shopsim.gameday.sampler import Sampler, free_ports, load_sources
+from shopsim.gameday.statusposter import auto_poster
 from shopsim.runner import Stack, check_health
 from shopsim.seed import apply, generate
 from shopsim.settings import SERVICE_NAMES, Settings
@@ -114,6 +115,7 @@ class GameDay:
         self.load_started_at: float | None = None
         self.stop = threading.Event()  # ends the timeline; set at the end of every run
         self.interrupted = threading.Event()  # Ctrl-C / SIGTERM asked the run to end
+        self.poster: Any = None  # the status page's auto-poster, when the scenario asks
 
     def interrupt(self) -> None:
         """Ask the run to end at the next safe point (a signal handler calls this)."""
@@ -170,6 +172,7 @@ class GameDay:
             self._checkpoint()
             t0 = time.monotonic()
             self.load_started_at = time.time()  # the verdict's clock starts here
+            self.poster = auto_poster(self, self.load_started_at)
             load.start()
             timeline_thread = threading.Thread(
                 target=self._run_timeline, args=(timeline, errors), name="timeline", daemon=True
@@ -214,6 +217,8 @@ class GameDay:
                 raise KeyboardInterrupt
             elapsed = time.monotonic() - t0
             snap = sampler.scrape()
+            if self.poster is not None:
+                self.poster.offer(snap)
             values = deriver.push(snap)
             faults = active_faults(snap)
             phase = live.phase(elapsed)
@@ -250,6 +255,8 @@ class GameDay:
             timeline_thread.join(timeout=30)  # it resets faults and restores resilience
         if load is not None:
             load.stop()
+        if self.poster is not None:
+            self.poster.finish()  # resolves an open incident, the store still up
         if sampler is not None:
             sampler.close()
         try:

@@ -4,7 +4,7 @@ timeline, with a seed.
     Scenario    name, summary, description, seed, duration, load: Load (model, stages [Stage],
                 mix Mix, max_in_flight), store: Store, faults [FaultEntry], resilience:
                 Resilience (initial, changes [ResilienceChange]), slos: Slos, expectations:
-                Expectations, stop_conditions [StopCondition]
+                Expectations, status_page: StatusPage, stop_conditions [StopCondition]
 
 The models hold float seconds in attributes named `*_s` (`duration_s`, `at_s`, `for_s`),
 aliased to the file's keys (`duration`, `at`, `for`). Every model is strict and refuses unknown
@@ -138,6 +138,24 @@ class Expectations(Base):
         return self
 
 
+class StatusPage(Base):
+    """Whether the game day posts to the storefront's status page from its alerts."""
+
+    auto_post: bool = Field(
+        default=False,
+        description="open an incident when a page-level alert fires, update it, resolve it; "
+        "false leaves the status page silent, as in the reference incident",
+    )
+    update_every_s: Span = Field(
+        default=10.0, alias="update_every", description="an update at least this often"
+    )
+    resolve_after_s: Instant = Field(
+        default=5.0,
+        alias="resolve_after",
+        description="how long the alerts stay quiet (monitoring) before the incident resolves",
+    )
+
+
 class StopCondition(Base):
     """End the run early when `metric` stays above (or below) a value `for` this long."""
 
@@ -179,6 +197,7 @@ class Scenario(Base):
     resilience: Resilience = Resilience()
     slos: Slos = Slos()
     expectations: Expectations = Expectations()
+    status_page: StatusPage = StatusPage()
     stop_conditions: Annotated[list[StopCondition], Field(max_length=20)] = Field(
         default_factory=list
     )

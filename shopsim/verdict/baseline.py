@@ -23,7 +23,7 @@ from shopsim.verdict.names import is_load_source
 from shopsim.verdict.samples import Samples
 
 COUNTER_SUFFIXES = ("_total", "_count", "_sum")
-OPERATOR_ROUTES = ("/_chaos", "/healthz", "/metrics")  # the harness's own traffic
+OPERATOR_ROUTES = ("/_chaos", "/_status", "/healthz", "/metrics")  # the harness's own traffic
 
 
 def _robust_max(normal: list[float], anomalous: list[float]) -> float | None:

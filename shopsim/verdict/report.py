@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from shopsim.settings import DEPENDENCIES
+from shopsim.verdict import communication
 from shopsim.verdict.alerts import Alert, evaluate, sli_events
 from shopsim.verdict.arith import known, quantile
 from shopsim.verdict.culprit import MIN_SCORE, Culprit, localise, rank
@@ -74,6 +75,12 @@ def _culprit_dict(culprit: Culprit) -> dict[str, Any]:
 def _first_alert(alerts: list[Alert], start: float, end: float) -> Alert | None:
     found = [a for a in alerts if start - 1.0 <= a.fired_at_s <= end]
     return min(found, key=lambda a: a.fired_at_s, default=None)
+
+
+def _first_page(alerts: list[Alert], since_s: float) -> float | None:
+    """When the first page-level alert fired at or after `since_s` (less one scrape)."""
+    found = [a.fired_at_s for a in alerts if a.severity == "page" and a.fired_at_s >= since_s - 1]
+    return min(found, default=None)
 
 
 def _window_dict(w: Window, culprit: Culprit, alerts: list[Alert]) -> dict[str, Any]:
@@ -195,6 +202,14 @@ def build_report(run_dir: Path) -> dict[str, Any]:
     expectations = [
         e.as_dict() for e in score(run.scenario.expectations, facts_for_expectations, scale)
     ]
+    said = communication.score(
+        communication.read_posts(run.path / "status.jsonl"),
+        auto_posting=run.scenario.status_page.auto_post,
+        onset_s=window_dicts[0]["onset_s"] if window_dicts else None,
+        end_s=window_dicts[-1]["end_s"] if window_dicts else None,
+        factor=factor_for(scale),
+        paged_at_s=_first_page(alerts, window_dicts[0]["onset_s"]) if window_dicts else None,
+    )
     outcome = run.manifest.get("outcome") or {}
     code, reasons = exit_code(
         outcome=outcome.get("status"),
@@ -256,6 +271,7 @@ def build_report(run_dir: Path) -> dict[str, Any]:
             "sustaining": recovery.evidence,
         },
         "integrity": integrity,
+        "communication": said,
         "expectations": expectations,
         "faults": [
             {

@@ -18,7 +18,8 @@ from shopsim.verdict import names as N
 from shopsim.verdict.arith import Values, add, gauge, increases
 from shopsim.verdict.samples import Samples
 
-OPERATOR_ROUTES = ("/_chaos", "/healthz", "/metrics")  # monitoring and control, not customers
+#: monitoring and control, not customers
+OPERATOR_ROUTES = ("/_chaos", "/_status", "/healthz", "/metrics")
 FAILURE_OUTCOMES = ("server_error", "timeout", "connect_error")
 
 

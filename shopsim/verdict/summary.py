@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shopsim.verdict.communication import summary_line
 from shopsim.verdict.exitcodes import MEANING
 
 
@@ -98,6 +99,7 @@ def summarise(report: dict[str, Any]) -> str:
         "wrong mail recipients",
         f"  recovery    {_recovery_line(report)}",
         f"  integrity   {_integrity_line(report)}",
+        f"  status page {summary_line(report.get('communication'))}",
         "  SLOs        "
         + "; ".join(
             f"{s['name']} {_pct(s['achieved'])} of {_pct(s['objective'])}"

@@ -78,6 +78,14 @@ def test_the_verdict_passes_when_its_expectations_hold(two_incidents):
     assert code == report["exit_code"] == 0, (report["exit_reasons"], out)
 
 
+def test_without_auto_posting_the_status_page_stays_silent(two_incidents):
+    _, out, run = two_incidents
+    said = json.loads((run / "report.json").read_text())["communication"]
+    assert not (run / "status.jsonl").exists()
+    assert said["auto_posting"] is False and said["posts"] == [] and said["passed"] is False
+    assert "status page silent for the whole incident" in out
+
+
 def test_report_json_matches_its_schema(two_incidents):
     report = json.loads((two_incidents[2] / "report.json").read_text())
     jsonschema.validate(report, json.loads(SCHEMA.read_text()))

@@ -7,6 +7,7 @@ openapi.py     the OpenAPI 3.1 document, built from those request models
 pages.py       server-rendered pages (templates in shopsim/templates)
 session.py     sign-in by customer id, remembered in a cookie
 errorpages.py  the one place a page failure becomes the dog page or a "sorry" page
+status.py      the status page (read by all, written on the operator port); statustables.py
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from flask import Flask
 
 from shopsim.context import ServiceContext
 
-from . import api, errorpages, pages
+from . import api, errorpages, pages, status
 from .customers import load_seed, metadata
 from .openapi import build_document
 
@@ -28,3 +29,5 @@ def init_app(app: Flask, ctx: ServiceContext) -> None:
     ctx.extras["storefront_openapi"] = build_document()
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(status.public)
+    app.register_blueprint(status.operator)

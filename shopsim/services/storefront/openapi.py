@@ -100,6 +100,42 @@ class Registry(RegistrySummary):
     items: list[RegistryItem]
 
 
+class StatusIndicator(Open):
+    indicator: str
+    description: str
+
+
+class StatusComponent(Open):
+    name: str
+    title: str
+    status: str
+    updated_at: str | None
+
+
+class StatusUpdate(Open):
+    status: str
+    body: str
+    created_at: str
+
+
+class StatusIncident(Open):
+    id: int
+    name: str
+    status: str
+    impact: str
+    components: list[str]
+    created_at: str
+    updated_at: str
+    resolved_at: str | None
+    updates: list[StatusUpdate]
+
+
+class StatusPage(Open):
+    status: StatusIndicator
+    components: list[StatusComponent]
+    incidents: list[StatusIncident]
+
+
 class ErrorBody(Open):
     code: str
     message: str
@@ -185,6 +221,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("/api/registries/{registry_id}/gifts", "post"): Operation(
         "Buy a registry item as a gift", (201, Order), (404, 402, 409, 503), body=api.GiftRequest
+    ),
+    ("/api/status", "get"): Operation(
+        "The status page: components and incidents (written by operators only)",
+        (200, StatusPage),
     ),
     ("/api/openapi.json", "get"): Operation("This document", (200, None)),
 }
