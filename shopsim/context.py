@@ -20,7 +20,9 @@ from flask import Flask, current_app
 from prometheus_client import CollectorRegistry, Gauge
 
 from shopsim.client import Dependency
+from shopsim.crashes import crash_self
 from shopsim.db import Database, HotRows
+from shopsim.errors import Conflict
 from shopsim.faults.state import Faults
 from shopsim.faults.target import LockScope, Outbox
 from shopsim.metrics import ServiceMetrics
@@ -182,6 +184,13 @@ class ServiceTarget:
             if name not in self._gauges:
                 self._gauges[name] = Gauge(name, documentation, registry=self.registry)
             return self._gauges[name]
+
+    def crash(self, restart_after_s: float) -> None:
+        """Kill this service's processes with SIGKILL (shopsim.crashes); 409 when unsupervised."""
+        try:
+            crash_self(self.service, restart_after_s)
+        except RuntimeError as exc:
+            raise Conflict(f"crash refused: {exc}", field="type") from None
 
 
 @dataclass(eq=False)

@@ -5,6 +5,10 @@ waits for each health check; leaving (normally, on an error, or on Ctrl-C/SIGTER
 an exception by the caller) stops them all, escalating to SIGKILL of each process group, so no
 process outlives it and every port is free again. Each child also dies with its parent
 (PR_SET_PDEATHSIG), which covers a supervisor killed with SIGKILL.
+
+While it runs, a watcher thread restarts a service that crashed on purpose (the crash fault,
+shopsim.crashes): it left a record naming its process group and when to come back. A service
+that died without such a record is not restarted: `dead()` reports it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +28,7 @@ from types import TracebackType
 
 import httpx
 
+from shopsim.crashes import CRASH_DIR_ENV, read_record, record_path
 from shopsim.settings import SERVICE_NAMES, SETTINGS_ENV, Settings
 
 
@@ -70,6 +76,13 @@ class Stack:
         self.startup_timeout_s = startup_timeout_s
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.log_dir = Path(settings.run_dir) / "logs"
+        self.crash_dir = Path(settings.run_dir) / "crashes"
+        #: Every restart after a crash: service, crashed_at, restart_at, restarted_at (wall).
+        self.restarts: list[dict[str, float | str]] = []
+        self.failed_restarts: dict[str, str] = {}
+        self._lock = threading.RLock()  # procs: the watcher restarts while others read
+        self._stopping = threading.Event()
+        self._watcher: threading.Thread | None = None
 
     def __enter__(self) -> Stack:
         try:
@@ -88,14 +101,59 @@ class Stack:
         self.stop()
 
     def start(self) -> None:
-        """Launch every service and wait until each answers its health check."""
+        """Launch every service, wait until each answers its health check, start the watcher."""
+        for stale in self.crash_dir.glob("*.json"):  # an earlier run's records mean nothing
+            stale.unlink()
         self._launch(SERVICE_NAMES)
+        self._stopping.clear()
+        self._watcher = threading.Thread(target=self._watch, name="stack-watcher", daemon=True)
+        self._watcher.start()
 
     def restart(self, service: str) -> None:
         """Start one stopped service again (after `kill`): same port, settings and data."""
-        if self.procs[service].poll() is None:
-            raise StackError(f"{service} is still running")
-        self._launch((service,))
+        with self._lock:
+            if self.procs[service].poll() is None:
+                raise StackError(f"{service} is still running")
+            self._launch((service,))
+
+    def _watch(self) -> None:
+        """Restart crashed services at their recorded time, until the Stack stops."""
+        while not self._stopping.wait(0.1):
+            with self._lock:
+                for name, proc in list(self.procs.items()):
+                    if proc.poll() is None or self._stopping.is_set():
+                        continue
+                    record = read_record(self.crash_dir, name)
+                    if record is None or record.pgid != proc.pid or time.time() < record.restart_at:
+                        continue
+                    try:
+                        self._wait_ports_free(name, 10.0)
+                        self._launch((name,))
+                        self.restarts.append(
+                            {
+                                "service": name,
+                                "crashed_at": record.crashed_at,
+                                "restart_at": record.restart_at,
+                                "restarted_at": time.time(),
+                            }
+                        )
+                    except StackError as exc:  # left dead, without a record: dead() says so
+                        self.failed_restarts[name] = str(exc)
+                    finally:
+                        record_path(self.crash_dir, name).unlink(missing_ok=True)
+
+    def crashed(self) -> list[str]:
+        """Services down after a crash fault, waiting for their restart.
+
+        Without the lock, so a restart in progress does not hold up a caller's loop: the watcher
+        replaces a service's process before it removes the record."""
+        return [
+            name
+            for name, proc in list(self.procs.items())
+            if proc.poll() is not None
+            and (r := read_record(self.crash_dir, name)) is not None
+            and r.pgid == proc.pid
+        ]
 
     def _launch(self, names: tuple[str, ...]) -> None:
         busy = [
@@ -109,7 +167,10 @@ class Stack:
                 "ports already in use: " + ", ".join(busy) + "; choose another --port-base"
             )
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        env = os.environ | {SETTINGS_ENV: self.settings.to_json()}
+        env = os.environ | {
+            SETTINGS_ENV: self.settings.to_json(),
+            CRASH_DIR_ENV: str(self.crash_dir),  # this Stack restarts what crashes on purpose
+        }
         for name in names:
             log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
             self.procs[name] = subprocess.Popen(
@@ -150,6 +211,10 @@ class Stack:
 
     def stop(self, grace_s: float = 8.0) -> None:
         """Stop every service: SIGTERM, then SIGKILL of the whole process group."""
+        self._stopping.set()
+        if self._watcher is not None and self._watcher is not threading.current_thread():
+            self._watcher.join()  # it may be restarting one: that ends within startup_timeout_s
+        self._watcher = None
         for proc in self.procs.values():
             signal_group(proc.pid, signal.SIGTERM)
         deadline = time.monotonic() + grace_s
@@ -169,6 +234,9 @@ class Stack:
         proc = self.procs[service]
         signal_group(proc.pid, signal.SIGKILL)
         proc.wait()
+        self._wait_ports_free(service, timeout_s)
+
+    def _wait_ports_free(self, service: str, timeout_s: float) -> None:
         ports = (self.settings.port(service), self.settings.operator_port(service))
         deadline = time.monotonic() + timeout_s
         while any(port_in_use(self.settings.host, port) for port in ports):
@@ -177,8 +245,13 @@ class Stack:
             time.sleep(0.05)
 
     def dead(self) -> list[str]:
-        """Services whose process has exited."""
-        return [name for name, proc in self.procs.items() if proc.poll() is not None]
+        """Services whose process has exited and that nothing will restart (not `crashed()`)."""
+        waiting = set(self.crashed())
+        return [
+            name
+            for name, proc in list(self.procs.items())
+            if proc.poll() is not None and name not in waiting
+        ]
 
 
 def signal_group(pid: int, sig: signal.Signals) -> None:

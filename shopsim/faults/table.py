@@ -9,6 +9,7 @@ from types import MappingProxyType
 from shopsim.faults.base import FaultType
 from shopsim.faults.types.cache_off import CacheOff
 from shopsim.faults.types.cpu_burn import CpuBurn
+from shopsim.faults.types.crash import Crash
 from shopsim.faults.types.db_lock import DbLock
 from shopsim.faults.types.db_slow import DbSlow
 from shopsim.faults.types.duplicate_charge import DuplicateCharge
@@ -48,6 +49,7 @@ FAULT_TYPES: MappingProxyType[str, type[FaultType]] = MappingProxyType(
             NotificationMisfire,
             OutboxStall,
             PoisonMessage,
+            Crash,
         )
     }
 )

@@ -2,7 +2,7 @@
 
 The fault engine imports no service. `create_app` hands each service's `Faults` a `Target`
 (shopsim.context.ServiceTarget, from the service's entry in shopsim.services): a fault that acts
-on its service by itself (db_lock, memory_leak, poison_message) does so only through it. The
+on its service by itself (db_lock, memory_leak, poison_message, crash) does so only through it. The
 other way round, a service asks its `Faults` whether a logic fault fires at one of its switch
 points (shopsim.faults.logic), and its database asks before every statement (db_slow).
 """
@@ -46,4 +46,10 @@ class Target(Protocol):
 
     def gauge(self, name: str, documentation: str) -> Gauge:
         """A gauge in the service's metrics registry, created on first use."""
+        ...
+
+    def crash(self, restart_after_s: float) -> None:
+        """SIGKILL the service's own processes; its supervisor restarts it after the delay.
+
+        Raises when nothing would restart it (then nothing is killed)."""
         ...

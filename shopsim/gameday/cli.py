@@ -132,6 +132,14 @@ def cmd_gameday(args: argparse.Namespace) -> int:
     except ScenarioError as err:
         print(f"shopsim gameday: {err}", file=sys.stderr)
         return 2
+    crashes = [i for i, f in enumerate(scenario.faults) if f.type == "crash"]
+    if args.target is not None and crashes:
+        print(
+            f"shopsim gameday: {path}: faults[{crashes[0]}]: a crash fault needs the store the "
+            "game day starts (it restarts what crashes); --target's store may have no supervisor",
+            file=sys.stderr,
+        )
+        return 2
     started = time.monotonic()
     game = GameDay(
         scenario,

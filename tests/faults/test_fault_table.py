@@ -18,8 +18,8 @@ REQUEST_FAULTS = {"latency", "error", "hang", "outage", "reset", "throttle"}
 NAMES = sorted(FAULT_TYPES)
 
 
-def test_table_lists_the_eighteen_types_by_their_own_names():
-    assert len(FAULT_TYPES) == 18
+def test_table_lists_the_nineteen_types_by_their_own_names():
+    assert len(FAULT_TYPES) == 19
     for name, cls in FAULT_TYPES.items():
         assert issubclass(cls, FaultType)
         assert cls.name == name
