@@ -107,7 +107,8 @@ class Settings:
     db_url: str | None = None  # None: one SQLite file per service in run_dir
     seed: int = 1
     threads: Mapping[str, int] = field(default_factory=default_threads)
-    admission_max_in_flight: Mapping[str, int] = field(default_factory=dict)  # 0/absent: 4x threads
+    # admission control per service: absent 4x its threads, 0 off
+    admission_max_in_flight: Mapping[str, int] = field(default_factory=dict)
     admission_retry_after_s: int = 1
     dependencies: Mapping[str, DependencyPolicy] = field(
         default_factory=default_dependency_policies
@@ -155,8 +156,9 @@ class Settings:
         return self.dependencies.get(f"{service}->{dependency}", DependencyPolicy())
 
     def max_in_flight(self, service: str) -> int:
-        """The admission-control cap for a service (0 in settings means 4x its threads)."""
-        return self.admission_max_in_flight.get(service) or 4 * self.threads.get(service, 16)
+        """The admission-control cap for a service: 4x its threads unless set (0: no cap)."""
+        limit = self.admission_max_in_flight.get(service)
+        return 4 * self.threads.get(service, 16) if limit is None else limit
 
     @classmethod
     def from_environment(cls, **values: Any) -> Settings:
