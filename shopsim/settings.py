@@ -116,6 +116,9 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     payment_latency_ms: float = 250.0
     payment_jitter_ms: float = 100.0
+    # True: every call to payment waits out the card network, replays and 409s included, as
+    # when the keys are checked by the remote gateway rather than by payment itself
+    payment_round_trip_every_call: bool = False
     reservation_ttl_s: float = 600.0
     catalog_cache_ttl_s: float = 5.0
     catalog_cache_size: int = 512

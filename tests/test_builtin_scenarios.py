@@ -30,6 +30,8 @@ NAMES = [
     "flash-sale-oversell",
     "labor-day-checkout",
     "payment-brownout",
+    "retry-storm-budget",  # sorted by file name: "-" before "."
+    "retry-storm-shedding",
     "retry-storm",
     "steady-baseline",
 ]

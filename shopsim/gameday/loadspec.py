@@ -86,3 +86,8 @@ class Store(Base):
         "once (admission control, load shedding); default 4x its threads, 0 turns it off",
     )
     payment_latency_ms: Annotated[float, Field(ge=0, le=60_000, allow_inf_nan=False)] | None = None
+    payment_round_trip_every_call: bool = Field(
+        default=False,
+        description="every call to payment waits out the card network, retries answered from "
+        "the idempotency store included (the keys are checked by the remote gateway)",
+    )

@@ -100,6 +100,8 @@ class GameDay:
         changes: dict[str, Any] = {"threads": threads}
         if store and store.admission:
             changes["admission_max_in_flight"] = dict(store.admission)
+        if store and store.payment_round_trip_every_call:
+            changes["payment_round_trip_every_call"] = True
         if store and store.payment_latency_ms is not None:
             changes["payment_latency_ms"] = store.payment_latency_ms
         self.settings = Settings.from_environment(
