@@ -52,13 +52,15 @@ def _line(text: str, needle: str) -> int:
 # --- the built-in scenarios ------------------------------------------------------------------
 
 
-def test_builtins_are_the_seven_rehearsals():
+def test_builtins_are_the_seven_rehearsals_and_the_storm_variants():
     assert [p.stem for p in BUILTINS] == [
         "baby-registry-misfire",
         "cart-outage",
         "flash-sale-oversell",
         "labor-day-checkout",
         "payment-brownout",
+        "retry-storm-budget",
+        "retry-storm-shedding",
         "retry-storm",
         "steady-baseline",
     ]
@@ -104,7 +106,14 @@ def test_builtins_rehearse_what_they_say():
     assert storm.expectations.metastable is True
     (trigger,) = storm.faults
     assert trigger.type in ("hang", "latency") and trigger.target == "payment"
-    assert "retry budget recovers" in (SCENARIOS / "retry-storm.yaml").read_text()
+    assert storm.store.admission == {"payment": 0}  # no load shedding
+    # each variant removes one cause of the loop, and only that
+    budget, shedding = s["retry-storm-budget"], s["retry-storm-shedding"]
+    budget_policy = budget.resilience.initial["checkout"].dependencies["payment"]
+    assert budget_policy.retry_budget_ratio is None and budget.store == storm.store
+    assert shedding.store.admission["payment"] > 0
+    assert shedding.resilience == storm.resilience
+    assert budget.expectations.metastable is False is shedding.expectations.metastable
     baseline = s["steady-baseline"]
     assert baseline.faults == [] and len({st.target() for st in baseline.load.stages}) == 1
 
