@@ -120,11 +120,18 @@ class CircuitBreaker:
 
 
 class AdmissionControl:
-    """A counting gate: `enter()` is False when the service already holds `limit` requests."""
+    """A counting gate: `enter()` is False when the service already holds `limit` requests.
+
+    A request counts from its arrival when the server reports arrivals (`arrive`/`depart`, the
+    gunicorn worker does: waiting for a thread counts), else from `enter`. Counting from
+    arrival is what makes a refusal fast: a queue longer than the limit is answered with 503s
+    at once instead of being served late to callers that have given up. A limit of 0 admits
+    everything (no admission control)."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._in_flight = 0
+        self._arrived = 0
         self._lock = threading.Lock()
 
     @property
@@ -132,10 +139,26 @@ class AdmissionControl:
         """Requests admitted and not yet finished."""
         return self._in_flight
 
+    @property
+    def arrived(self) -> int:
+        """Requests the server has accepted and not finished (waiting or served)."""
+        return self._arrived
+
+    def arrive(self) -> None:
+        """The server accepted a request; it waits for a thread from now on."""
+        with self._lock:
+            self._arrived += 1
+
+    def depart(self) -> None:
+        """The server is done with a request it reported with `arrive`."""
+        with self._lock:
+            self._arrived -= 1
+
     def enter(self) -> bool:
         """Admit one request if under the limit (a limit of 0 admits everything)."""
         with self._lock:
-            if self.limit and self._in_flight >= self.limit:
+            held = max(self._arrived, self._in_flight + 1)  # this request included
+            if self.limit and held > self.limit:
                 return False
             self._in_flight += 1
             return True

@@ -33,6 +33,7 @@ from gunicorn.http.errors import (
 from gunicorn.workers.gthread import ThreadWorker
 
 from shopsim.app import OPERATOR_PORT_ENVIRON, OPERATOR_PREFIXES, create_app
+from shopsim.context import of
 from shopsim.runner import die_with_parent
 from shopsim.settings import SERVICE_NAMES, SETTINGS_ENV, Settings
 
@@ -89,7 +90,20 @@ def json_error_response(status: int, code: str, message: str, field: str) -> byt
 
 
 class JsonErrorWorker(ThreadWorker):  # type: ignore[misc]
-    """gunicorn's gthread worker, answering the requests gunicorn refuses in JSON."""
+    """gunicorn's gthread worker, answering the requests gunicorn refuses in JSON, and telling
+    admission control when a request arrives (before it waits for a thread) and is done."""
+
+    def enqueue_req(self, conn: Any) -> None:
+        """A request is readable: it counts for admission control from now on."""
+        of(self.wsgi).admission.arrive()
+        super().enqueue_req(conn)
+
+    def handle(self, conn: Any) -> Any:
+        """Serve it in a pool thread (one call per `enqueue_req`), then stop counting it."""
+        try:
+            return super().handle(conn)
+        finally:
+            of(self.wsgi).admission.depart()
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         """A refusal in `REFUSALS` becomes a JSON error; anything else is gunicorn's to answer."""

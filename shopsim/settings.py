@@ -107,7 +107,8 @@ class Settings:
     db_url: str | None = None  # None: one SQLite file per service in run_dir
     seed: int = 1
     threads: Mapping[str, int] = field(default_factory=default_threads)
-    admission_max_in_flight: Mapping[str, int] = field(default_factory=dict)  # 0/absent: 4x threads
+    # admission control per service: absent 4x its threads, 0 off
+    admission_max_in_flight: Mapping[str, int] = field(default_factory=dict)
     admission_retry_after_s: int = 1
     dependencies: Mapping[str, DependencyPolicy] = field(
         default_factory=default_dependency_policies
@@ -115,6 +116,9 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     payment_latency_ms: float = 250.0
     payment_jitter_ms: float = 100.0
+    # True: every call to payment waits out the card network, replays and 409s included, as
+    # when the keys are checked by the remote gateway rather than by payment itself
+    payment_round_trip_every_call: bool = False
     reservation_ttl_s: float = 600.0
     catalog_cache_ttl_s: float = 5.0
     catalog_cache_size: int = 512
@@ -155,8 +159,9 @@ class Settings:
         return self.dependencies.get(f"{service}->{dependency}", DependencyPolicy())
 
     def max_in_flight(self, service: str) -> int:
-        """The admission-control cap for a service (0 in settings means 4x its threads)."""
-        return self.admission_max_in_flight.get(service) or 4 * self.threads.get(service, 16)
+        """The admission-control cap for a service: 4x its threads unless set (0: no cap)."""
+        limit = self.admission_max_in_flight.get(service)
+        return 4 * self.threads.get(service, 16) if limit is None else limit
 
     @classmethod
     def from_environment(cls, **values: Any) -> Settings:

@@ -31,6 +31,8 @@ NAMES = [
     "labor-day-checkout-status",
     "labor-day-checkout",
     "payment-brownout",
+    "retry-storm-budget",  # sorted by file name: "-" before "."
+    "retry-storm-shedding",
     "retry-storm",
     "steady-baseline",
 ]

@@ -525,6 +525,20 @@ def test_operations_wait_for_the_network_but_replays_do_not(store, monkeypatch):
     assert waits == [0.08, 0.08, 0.08]
 
 
+def test_with_keys_checked_remotely_replays_wait_for_the_network_too(store, monkeypatch):
+    settings = store.settings.replace(
+        payment_latency_ms=80.0, payment_jitter_ms=0.0, payment_round_trip_every_call=True
+    )
+    monkeypatch.setattr(store.ctx("payment"), "settings", settings)
+    waits: list[float] = []
+    monkeypatch.setattr(gateway(store), "wait", waits.append)
+    authorize(store, "far")
+    replay = authorize(store, "far")
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert waits == [0.08, 0.08]  # the retry made the round trip as well
+    assert count(store, authorizations) == 1  # and was still answered from the key
+
+
 def test_captures_are_counted_by_result_replays_apart(store):
     # What the verdict reads as "captures by result": the capture rows of the operations counter.
     first, second = authorized(store, "auth-a"), authorized(store, "auth-b")

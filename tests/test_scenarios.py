@@ -52,7 +52,7 @@ def _line(text: str, needle: str) -> int:
 # --- the built-in scenarios ------------------------------------------------------------------
 
 
-def test_builtins_are_the_eight_rehearsals():
+def test_builtins_are_the_rehearsals_and_their_variants():
     assert [p.stem for p in BUILTINS] == [
         "baby-registry-misfire",
         "cart-outage",
@@ -60,6 +60,8 @@ def test_builtins_are_the_eight_rehearsals():
         "labor-day-checkout-status",
         "labor-day-checkout",
         "payment-brownout",
+        "retry-storm-budget",
+        "retry-storm-shedding",
         "retry-storm",
         "steady-baseline",
     ]
@@ -105,7 +107,14 @@ def test_builtins_rehearse_what_they_say():
     assert storm.expectations.metastable is True
     (trigger,) = storm.faults
     assert trigger.type in ("hang", "latency") and trigger.target == "payment"
-    assert "retry budget recovers" in (SCENARIOS / "retry-storm.yaml").read_text()
+    assert storm.store.admission == {"payment": 0}  # no load shedding
+    # each variant removes one cause of the loop, and only that
+    budget, shedding = s["retry-storm-budget"], s["retry-storm-shedding"]
+    budget_policy = budget.resilience.initial["checkout"].dependencies["payment"]
+    assert budget_policy.retry_budget_ratio is None and budget.store == storm.store
+    assert shedding.store.admission["payment"] > 0
+    assert shedding.resilience == storm.resilience
+    assert budget.expectations.metastable is False is shedding.expectations.metastable
     baseline = s["steady-baseline"]
     assert baseline.faults == [] and len({st.target() for st in baseline.load.stages}) == 1
 

@@ -10,7 +10,9 @@ as it is, or a raw spec, built here: every entry is valid before the first one i
 (errors name the entry). A fault is added at its `at_s` and removed at `at_s + duration_s` (the
 service would expire it by itself anyway). Whatever happens, normal end, an error, Ctrl-C, or
 `stop` being set, the runner resets every fault and puts back the resilience settings it
-changed before returning.
+changed before returning. With `hold`, it waits for `stop` after the last step before that, so
+resilience settings meant for a whole run (a game day's) last until the run ends, not only
+until the last fault is removed.
 """
 
 from __future__ import annotations
@@ -100,8 +102,10 @@ class Timeline:
         stop: Event | None = None,
         clock: Callable[[], float] = time.monotonic,
         on_event: Callable[[TimelineEvent], None] | None = None,
+        hold: bool = False,
     ) -> list[TimelineEvent]:
-        """Apply every step on time; always reset faults and restore resilience at the end."""
+        """Apply every step on time; always reset faults and restore resilience at the end
+        (with `hold`, only once `stop` is set, however long after the last step)."""
         stop = stop or Event()
         events: list[TimelineEvent] = []
         originals: dict[str, dict[str, Any]] = {}
@@ -132,6 +136,8 @@ class Timeline:
                         originals[entry.service] = _patch_of(chaos, entry.service)
                     chaos.set_resilience(entry.service, entry.patch)
                     record(at_s, "resilience", {"service": entry.service, "patch": entry.patch})
+            if hold:
+                stop.wait()
         finally:
             at_s = clock() - start
             chaos.reset()

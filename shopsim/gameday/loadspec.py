@@ -80,4 +80,14 @@ class Store(Base):
     """Capacity and latency of the store under test (applied when the run starts the store)."""
 
     threads: dict[ServiceName, Annotated[int, Field(ge=1, le=256)]] = Field(default_factory=dict)
+    admission: dict[ServiceName, Annotated[int, Field(ge=0, le=100_000)]] = Field(
+        default_factory=dict,
+        description="requests a service holds, waiting or served, before it answers 503 at "
+        "once (admission control, load shedding); default 4x its threads, 0 turns it off",
+    )
     payment_latency_ms: Annotated[float, Field(ge=0, le=60_000, allow_inf_nan=False)] | None = None
+    payment_round_trip_every_call: bool = Field(
+        default=False,
+        description="every call to payment waits out the card network, retries answered from "
+        "the idempotency store included (the keys are checked by the remote gateway)",
+    )

@@ -99,6 +99,10 @@ class GameDay:
         store = scenario.store
         threads = dict(Settings().threads) | dict(store.threads if store else {})
         changes: dict[str, Any] = {"threads": threads}
+        if store and store.admission:
+            changes["admission_max_in_flight"] = dict(store.admission)
+        if store and store.payment_round_trip_every_call:
+            changes["payment_round_trip_every_call"] = True
         if store and store.payment_latency_ms is not None:
             changes["payment_latency_ms"] = store.payment_latency_ms
         self.settings = Settings.from_environment(
@@ -192,7 +196,7 @@ class GameDay:
     def _run_timeline(self, timeline: Timeline, errors: list[BaseException]) -> None:
         try:
             with ChaosClient(self.settings) as chaos:
-                timeline.run(chaos, stop=self.stop, on_event=self._on_fault_event)
+                timeline.run(chaos, stop=self.stop, on_event=self._on_fault_event, hold=True)
         except BaseException as exc:  # the watcher sees it and ends the run
             errors.append(exc)
 

@@ -180,3 +180,36 @@ def test_bad_timeline_entries_are_refused_before_anything_runs(entry, message):
     with pytest.raises(TimelineError, match=message) as info:
         Timeline([FaultAt(0, {"type": "latency", "target": "cart", "duration_s": 1}), entry])
     assert "entry 1" in str(info.value)
+
+
+def test_held_timeline_keeps_resilience_until_stopped(live_settings, start_stack):
+    """A game day's timeline (`hold`): the last fault's removal does not undo the run's
+    resilience settings; only the end of the run (`stop`) does."""
+    settings = live_settings
+    start_stack(settings)
+    timeline = Timeline(
+        [
+            ResilienceAt(0.0, "checkout", {"dependencies": {"payment": {"retries": 0}}}),
+            FaultAt(0.0, {"type": "latency", "target": "payment", "duration_s": 0.2}),
+        ]
+    )
+    stop, removed = threading.Event(), threading.Event()
+    events: list = []
+
+    def look(event) -> None:
+        if event.action == "remove":
+            removed.set()
+
+    def run() -> None:
+        with ChaosClient(settings) as chaos:
+            events.extend(timeline.run(chaos, stop=stop, on_event=look, hold=True))
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    assert removed.wait(60)
+    assert _retries(settings) == 0  # the last step is done, the run's settings still hold
+    assert runner.is_alive()
+    stop.set()
+    runner.join(60)
+    assert [e.action for e in events] == ["resilience", "add", "remove", "reset"]
+    assert _retries(settings) == 2
