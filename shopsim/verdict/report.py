@@ -118,8 +118,17 @@ def _lost(db: ImpactFacts) -> float | None:
 
 def build_report(run_dir: Path) -> dict[str, Any]:
     """The whole verdict of a run directory, as report.json holds it."""
+    return analyse(run_dir)[0]
+
+
+def analyse(run_dir: Path) -> tuple[dict[str, Any], Run, Series]:
+    """The verdict, with the run and series it came from (report.html plots the series)."""
     run: Run = load_run(run_dir)
     series = derive(run.samples, run.origin, dict(DEPENDENCIES))
+    return _verdict(run, series), run, series
+
+
+def _verdict(run: Run, series: Series) -> dict[str, Any]:
     slos = slos_of(run.scenario)
     scale = run.time_scale
     alerts = evaluate(series, slos, factor_for(scale))
