@@ -26,6 +26,8 @@ from shopsim.faults.cli import add_parser as add_fault_parser
 from shopsim.faults.cli import cmd_fault
 from shopsim.gameday.cli import add_parser as add_gameday_parser
 from shopsim.gameday.cli import add_scenarios_parser, cmd_gameday, cmd_scenarios
+from shopsim.report.compare_cli import add_parser as add_compare_parser
+from shopsim.report.compare_cli import cmd_compare
 from shopsim.runner import Stack, StackError, check_health
 from shopsim.seed import apply, generate
 from shopsim.settings import SERVICE_NAMES, Settings
@@ -129,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_gameday_parser(sub, port_base)
     add_scenarios_parser(sub)
     add_report_parser(sub)
+    add_compare_parser(sub)
     return parser
 
 
@@ -218,6 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "gameday": cmd_gameday,
         "scenarios": cmd_scenarios,
         "report": cmd_report,
+        "compare": cmd_compare,
     }
     try:
         return commands[args.command](args)

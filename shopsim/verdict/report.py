@@ -109,6 +109,15 @@ def _customer_p95(series: Series) -> float | None:
     return quantile(0.95, buckets)
 
 
+def _service_p95(series: Series) -> dict[str, float | None]:
+    """Each service's p95 server time over the whole run (what `shopsim compare` lines up)."""
+    out = {}
+    for name, svc in series.services.items():
+        buckets = {le: sum(known(v)) for le, v in svc.latency.buckets.items()}
+        out[name] = _r(quantile(0.95, buckets), 4)
+    return out
+
+
 def _lost(db: ImpactFacts) -> float | None:
     """Failed baskets' value: priced orders, plus the estimate for those never priced."""
     if db.revenue_lost_dollars is None:
@@ -227,6 +236,7 @@ def _verdict(run: Run, series: Series) -> dict[str, Any]:
         "validity": {"reasons": list(validity.reasons), "figures": validity.figures},
         "duration_s": _r(series.t[-1], 1),
         "slos": slo_list,
+        "latency_p95_s": _service_p95(series),
         "alerts": [
             {
                 "name": a.name,
