@@ -85,6 +85,8 @@ def events(report: dict[str, Any]) -> list[Event]:
         )
     if trigger and trigger.get("end_s") is not None:
         out.append(Event("mitigation", trigger["end_s"], f"the {trigger['kind']} ended"))
+    elif not trigger:
+        out.append(Event("mitigation", None, "nothing to mitigate: no fault, no surge"))
     else:
         out.append(Event("mitigation", None, "the trigger never ended during the run"))
     if report.get("metastable"):

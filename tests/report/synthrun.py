@@ -12,15 +12,17 @@ from shopsim.verdict.rundir import FaultWindow, Run
 from shopsim.verdict.series import Series
 from tests.verdict import synth
 
-SCENARIO = Path(__file__).parents[2] / "loadtests" / "scenarios" / "payment-brownout.yaml"
+SCENARIOS = Path(__file__).parents[2] / "loadtests" / "scenarios"
 
 
-def incident(path: Path, n: int = 120) -> tuple[dict[str, Any], Run, Series]:
-    """(report, run, series): payment 2 s slower and a third of checkouts failing in 40..70."""
+def incident(path: Path, n: int = 120, *, calm: bool = False) -> tuple[dict[str, Any], Run, Series]:
+    """(report, run, series): payment 2 s slower and a third of checkouts failing in 40..70
+    (with `calm`, a healthy run with no fault at all)."""
     series = synth.healthy(n)
     bad = range(40, 71)
-    synth.slow_down(series, "payment", bad, 2.0)
-    synth.customers_hurt(series, bad, 0.35)
+    if not calm:
+        synth.slow_down(series, "payment", bad, 2.0)
+        synth.customers_hurt(series, bad, 0.35)
     for i in range(n):  # some business life to plot
         series.business["orders_confirmed"][i] = series.checkout_good[i]
         series.business["orders_failed"][i] = series.checkout_bad[i]
@@ -30,10 +32,12 @@ def incident(path: Path, n: int = 120) -> tuple[dict[str, Any], Run, Series]:
     run = Run(
         path=path,
         manifest={"time_scale": 1.0, "outcome": {"status": "completed"}},
-        scenario=load_scenario(SCENARIO),
+        scenario=load_scenario(
+            SCENARIOS / ("steady-baseline.yaml" if calm else "payment-brownout.yaml")
+        ),
         samples=None,  # type: ignore[arg-type]  # the verdict reads the series, not samples
         origin=0.0,
-        faults=[FaultWindow("latency-payment", "latency", "payment", 38.0, 70.0)],
+        faults=[] if calm else [FaultWindow("latency-payment", "latency", "payment", 38.0, 70.0)],
     )
     return _verdict(run, series), run, series
 

@@ -130,3 +130,14 @@ def test_chromium_renders_it(page: Path, tmp_path: Path) -> None:
     assert len(set(pixels)) > 200  # plots, shading and text; not one flat colour
     red_badge = image.crop((0, 0, 300, 80)).getcolors(1_000_000) or []
     assert any(r > 150 and g < 80 and b < 80 for _, (r, g, b) in red_badge)  # FAIL badge
+
+
+def test_calm_run_renders(tmp_path: Path) -> None:
+    report, run, series = incident(tmp_path, calm=True)
+    text = render_html(report, run, series)
+    assert text.count("<svg") == 5
+    # healthy, but the store's data was never audited (no databases): the one missed expectation
+    assert report["exit_reasons"] == ["expectation integrity_clean: expected True, got None"]
+    assert 'class="badge fail"' in text and "not audited" in text
+    timed = {e.step: e for e in events(report)}
+    assert timed["onset"].at_s is None and timed["mitigation"].what.startswith("nothing")
