@@ -182,8 +182,25 @@ def burn(series: Series, report: dict[str, Any], slos: list[Slo], factor: float)
     return _figure(report, series.t, panels)
 
 
+def queue_wait(series: Series, name: str) -> list[float]:
+    """Per round: how much longer callers' calls to `name` took than `name` says it served
+    them for (time spent queueing for a worker, or on the wire), seconds per call."""
+    into = [e for (_, callee), e in series.edges.items() if callee == name]
+    svc = series.services[name]
+    out = []
+    for i in range(len(series)):
+        attempts = sum(e.attempts[i] or 0.0 for e in into)
+        spent = sum(e.attempt_time[i] or 0.0 for e in into)
+        count, total = svc.latency.count[i], svc.latency.sum[i]
+        if not attempts or not count or total is None:
+            out.append(float("nan"))
+        else:
+            out.append(max(0.0, spent / attempts - total / count))
+    return out
+
+
 def saturation(series: Series, report: dict[str, Any]) -> str:
-    """Busy worker threads (share), requests in flight, and queueing per service."""
+    """Busy worker threads (share), requests in flight, queueing per service; waiting customers."""
 
     def busy(ax: Axes) -> None:
         for name, svc in series.services.items():
@@ -197,13 +214,17 @@ def saturation(series: Series, report: dict[str, Any]) -> str:
             ax.plot(series.t, _y(svc.in_flight), label=name, lw=1)
 
     def queue(ax: Axes) -> None:
-        for name, svc in series.services.items():
-            waiting = [
-                float("nan") if f is None or b is None else max(0.0, f - b)
-                for f, b in zip(svc.in_flight, svc.busy, strict=True)
-            ]
-            ax.plot(series.t, waiting, label=name, lw=1)
-        ax.plot(series.t, _y(series.checkouts_in_flight), label="checkouts open (load)", lw=1.4)
+        for name in series.services:
+            ax.plot(series.t, queue_wait(series, name), label=name, lw=1)
+        ax.set_ylabel("seconds")
+
+    def waiting(ax: Axes) -> None:
+        ax.plot(series.t, _y(series.checkouts_in_flight), label="customers' open checkouts")
+        rejected = [
+            sum(v for v in col if v is not None) if any(v is not None for v in col) else None
+            for col in zip(*(svc.rejected for svc in series.services.values()), strict=True)
+        ]
+        ax.plot(series.t, _y(rejected), label="requests refused (overload)/s")
 
     return _figure(
         report,
@@ -211,7 +232,8 @@ def saturation(series: Series, report: dict[str, Any]) -> str:
         [
             ("Worker threads busy (share of the pool)", busy),
             ("Requests in flight", flight),
-            ("Queueing: in flight beyond busy threads; customers' open checkouts", queue),
+            ("Queueing: callers' wait beyond the service's own time, per call", queue),
+            ("Customers waiting; requests refused", waiting),
         ],
     )
 
