@@ -32,7 +32,8 @@ def test_identical_runs_pass(baseline: dict[str, Any], tmp_path: Path, capsys) -
     out = tmp_path / "cmp.html"
     assert main(["compare", str(a), str(a), "--html", str(out)]) == 0
     assert "no regression" in capsys.readouterr().out
-    assert "No regression" in out.read_text()
+    page = out.read_text()
+    assert "No regression" in page and "<script" not in page and "http" not in page
 
 
 def test_regression_exits_1_and_names_it(baseline: dict[str, Any], tmp_path: Path, capsys) -> None:
