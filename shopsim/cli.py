@@ -28,6 +28,8 @@ from shopsim.gameday.cli import add_parser as add_gameday_parser
 from shopsim.gameday.cli import add_scenarios_parser, cmd_gameday, cmd_scenarios
 from shopsim.matrix.cli import add_parser as add_matrix_parser
 from shopsim.matrix.cli import cmd_matrix
+from shopsim.report.compare_cli import add_parser as add_compare_parser
+from shopsim.report.compare_cli import cmd_compare
 from shopsim.runner import Stack, StackError, check_health
 from shopsim.seed import apply, generate
 from shopsim.settings import SERVICE_NAMES, Settings
@@ -132,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_scenarios_parser(sub)
     add_report_parser(sub)
     add_matrix_parser(sub, port_base)
+    add_compare_parser(sub)
     return parser
 
 
@@ -222,6 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "scenarios": cmd_scenarios,
         "report": cmd_report,
         "matrix": cmd_matrix,
+        "compare": cmd_compare,
     }
     try:
         return commands[args.command](args)

@@ -1,4 +1,5 @@
-"""`shopsim report RUN_DIR`: rebuild a run's verdict (report.json and the summary) at any time.
+"""`shopsim report RUN_DIR`: rebuild a run's verdict (report.json, report.html, postmortem.md and
+the summary) at any time.
 
 The verdict is a pure function of the run directory, so a report can be rebuilt after the
 analysis improves, on another machine, or from a copy of the directory (the integrity audit
@@ -14,8 +15,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from shopsim.report.render import write_pages
 from shopsim.verdict.exitcodes import USAGE
-from shopsim.verdict.report import build_report, write_report
+from shopsim.verdict.report import analyse, write_report
 from shopsim.verdict.rundir import RunDirError
 from shopsim.verdict.summary import summarise
 
@@ -31,10 +33,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def verdict_of(run_dir: Path, echo: Callable[[str], None] = print) -> int:
     """Build, write and show the verdict of a run; return its exit code."""
-    report = build_report(run_dir)
+    report, run, series = analyse(run_dir)
     path = write_report(run_dir, report)
+    pages = write_pages(run_dir, report, run, series)
     echo(summarise(report))
     echo(f"  report      {path}")
+    echo(f"  read        {pages[0]}  (postmortem draft: {pages[1].name})")
     return int(report["exit_code"])
 
 
@@ -42,8 +46,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Rebuild report.json for RUN_DIR and print the summary (or the JSON)."""
     try:
         if args.json:
-            report = build_report(args.run_dir)
+            report, run, series = analyse(args.run_dir)
             write_report(args.run_dir, report)
+            write_pages(args.run_dir, report, run, series)
             print(json.dumps(report, indent=2, default=str))
             return int(report["exit_code"])
         return verdict_of(args.run_dir)

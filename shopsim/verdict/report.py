@@ -116,6 +116,15 @@ def _customer_p95(series: Series) -> float | None:
     return quantile(0.95, buckets)
 
 
+def _service_p95(series: Series) -> dict[str, float | None]:
+    """Each service's p95 server time over the whole run (what `shopsim compare` lines up)."""
+    out = {}
+    for name, svc in series.services.items():
+        buckets = {le: sum(known(v)) for le, v in svc.latency.buckets.items()}
+        out[name] = _r(quantile(0.95, buckets), 4)
+    return out
+
+
 def _lost(db: ImpactFacts) -> float | None:
     """Failed baskets' value: priced orders, plus the estimate for those never priced."""
     if db.revenue_lost_dollars is None:
@@ -125,8 +134,17 @@ def _lost(db: ImpactFacts) -> float | None:
 
 def build_report(run_dir: Path) -> dict[str, Any]:
     """The whole verdict of a run directory, as report.json holds it."""
+    return analyse(run_dir)[0]
+
+
+def analyse(run_dir: Path) -> tuple[dict[str, Any], Run, Series]:
+    """The verdict, with the run and series it came from (report.html plots the series)."""
     run: Run = load_run(run_dir)
     series = derive(run.samples, run.origin, dict(DEPENDENCIES))
+    return _verdict(run, series), run, series
+
+
+def _verdict(run: Run, series: Series) -> dict[str, Any]:
     slos = slos_of(run.scenario)
     scale = run.time_scale
     alerts = evaluate(series, slos, factor_for(scale))
@@ -233,6 +251,7 @@ def build_report(run_dir: Path) -> dict[str, Any]:
         "validity": {"reasons": list(validity.reasons), "figures": validity.figures},
         "duration_s": _r(series.t[-1], 1),
         "slos": slo_list,
+        "latency_p95_s": _service_p95(series),
         "alerts": [
             {
                 "name": a.name,

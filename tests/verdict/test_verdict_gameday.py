@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -151,3 +152,27 @@ def test_shopsim_report_on_a_directory_that_is_not_a_run_says_so(tmp_path):
     )
     assert proc.returncode == 2
     assert "no manifest.json" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_game_day_writes_report_html_and_postmortem(two_incidents):
+    code, out, run = two_incidents
+    html = (run / "report.html").read_text()
+    assert html.count("<svg") == 5 and "<script" not in html
+    assert not re.findall(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", html)
+    assert "cart" in html[: html.index("Incident timeline")]  # the first culprit, up top
+    postmortem = (run / "postmortem.md").read_text()
+    assert postmortem.startswith("# Postmortem (draft): two-incidents")
+    assert "| incident 2 onset |" in postmortem  # the second incident has its own lines
+    assert "report.html" in out
+
+
+def test_compare_of_a_run_with_itself_finds_no_regression(two_incidents):
+    run = two_incidents[2]
+    proc = subprocess.run(
+        [sys.executable, "-m", "shopsim", "compare", str(run), str(run)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "p95 per service (s): payment" in proc.stdout and "no regression" in proc.stdout
