@@ -26,6 +26,10 @@ from shopsim.faults.cli import add_parser as add_fault_parser
 from shopsim.faults.cli import cmd_fault
 from shopsim.gameday.cli import add_parser as add_gameday_parser
 from shopsim.gameday.cli import add_scenarios_parser, cmd_gameday, cmd_scenarios
+from shopsim.prom.config_cli import add_parser as add_prometheus_config_parser
+from shopsim.prom.config_cli import cmd_prometheus_config
+from shopsim.prom.export_cli import add_parser as add_export_parser
+from shopsim.prom.export_cli import cmd_export
 from shopsim.runner import Stack, StackError, check_health
 from shopsim.seed import apply, generate
 from shopsim.settings import SERVICE_NAMES, Settings
@@ -127,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_bench_parser(sub, port_base)
     add_fault_parser(sub, port_base)
     add_gameday_parser(sub, port_base)
+    add_prometheus_config_parser(sub, port_base)
+    add_export_parser(sub)
     add_scenarios_parser(sub)
     add_report_parser(sub)
     return parser
@@ -218,6 +224,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "gameday": cmd_gameday,
         "scenarios": cmd_scenarios,
         "report": cmd_report,
+        "prometheus-config": cmd_prometheus_config,
+        "export": cmd_export,
     }
     try:
         return commands[args.command](args)

@@ -14,6 +14,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from shopsim.prom.firings import compare, read_alerts
 from shopsim.settings import DEPENDENCIES
 from shopsim.verdict.alerts import Alert, evaluate, sli_events
 from shopsim.verdict.arith import known, quantile
@@ -195,6 +196,21 @@ def build_report(run_dir: Path) -> dict[str, Any]:
     expectations = [
         e.as_dict() for e in score(run.scenario.expectations, facts_for_expectations, scale)
     ]
+    alert_dicts = [
+        {
+            "name": a.name,
+            "kind": a.kind,
+            "severity": a.severity,
+            "fired_at_s": _r(a.fired_at_s, 1),
+            "cleared_at_s": _r(a.cleared_at_s, 1),
+            "peak": _r(a.peak, 2),
+            "slo": a.slo,
+            "owner": a.owner,
+            "summary": a.summary or None,
+        }
+        for a in alerts
+    ]
+    prom = read_alerts(run_dir)  # a run with --prometheus: what Prometheus itself fired
     outcome = run.manifest.get("outcome") or {}
     code, reasons = exit_code(
         outcome=outcome.get("status"),
@@ -218,20 +234,8 @@ def build_report(run_dir: Path) -> dict[str, Any]:
         "validity": {"reasons": list(validity.reasons), "figures": validity.figures},
         "duration_s": _r(series.t[-1], 1),
         "slos": slo_list,
-        "alerts": [
-            {
-                "name": a.name,
-                "kind": a.kind,
-                "severity": a.severity,
-                "fired_at_s": _r(a.fired_at_s, 1),
-                "cleared_at_s": _r(a.cleared_at_s, 1),
-                "peak": _r(a.peak, 2),
-                "slo": a.slo,
-                "owner": a.owner,
-                "summary": a.summary or None,
-            }
-            for a in alerts
-        ],
+        "alerts": alert_dicts,
+        "prometheus": None if prom is None else compare(alert_dicts, prom),
         "windows": window_dicts,
         "culprit": window_dicts[0]["culprit"] if window_dicts else None,
         "anomalies": [] if windows else _anomalies(series),
