@@ -111,6 +111,9 @@ def compare(verdict: list[dict[str, Any]], prom: dict[str, Any]) -> dict[str, An
                 "verdict_fired_at_s": a["fired_at_s"],
                 "prometheus_fired_at_s": p["fired_at_s"],
                 "difference_s": round(p["fired_at_s"] - a["fired_at_s"], 2),
+                # clearing is shown, not judged: the verdict's last round may end a firing
+                "verdict_cleared_at_s": a.get("cleared_at_s"),
+                "prometheus_cleared_at_s": p["cleared_at_s"],
             }
         )
     only_prom = [

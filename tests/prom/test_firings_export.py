@@ -47,6 +47,7 @@ def test_compare_pairs_by_name_and_slo_and_measures_the_difference():
     )
     got = compare(verdict, prom)
     assert [p["difference_s"] for p in got["pairs"]] == [1.5, -1.0]
+    assert got["pairs"][0]["prometheus_cleared_at_s"] is None
     assert got["max_difference_s"] == 1.5 and got["agree"] is True
     assert [a["name"] for a in got["prometheus_health_alerts"]] == ["service_down"]
 
