@@ -28,6 +28,10 @@ from shopsim.gameday.cli import add_parser as add_gameday_parser
 from shopsim.gameday.cli import add_scenarios_parser, cmd_gameday, cmd_scenarios
 from shopsim.matrix.cli import add_parser as add_matrix_parser
 from shopsim.matrix.cli import cmd_matrix
+from shopsim.prom.config_cli import add_parser as add_prometheus_config_parser
+from shopsim.prom.config_cli import cmd_prometheus_config
+from shopsim.prom.export_cli import add_parser as add_export_parser
+from shopsim.prom.export_cli import cmd_export
 from shopsim.report.compare_cli import add_parser as add_compare_parser
 from shopsim.report.compare_cli import cmd_compare
 from shopsim.runner import Stack, StackError, check_health
@@ -131,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_bench_parser(sub, port_base)
     add_fault_parser(sub, port_base)
     add_gameday_parser(sub, port_base)
+    add_prometheus_config_parser(sub, port_base)
+    add_export_parser(sub)
     add_scenarios_parser(sub)
     add_report_parser(sub)
     add_matrix_parser(sub, port_base)
@@ -226,6 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "report": cmd_report,
         "matrix": cmd_matrix,
         "compare": cmd_compare,
+        "prometheus-config": cmd_prometheus_config,
+        "export": cmd_export,
     }
     try:
         return commands[args.command](args)

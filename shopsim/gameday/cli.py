@@ -21,6 +21,7 @@ from shopsim.gameday.bundled import builtin_scenarios, resolve_scenario, scenari
 from shopsim.gameday.fields import MAX_TIME_SCALE, fmt_s
 from shopsim.gameday.loader import ScenarioError, load_scenario
 from shopsim.gameday.run import GameDay
+from shopsim.prom.server import PrometheusError, prometheus_binary
 from shopsim.verdict.cli import verdict_of
 from shopsim.verdict.rundir import RunDirError
 
@@ -89,6 +90,12 @@ def add_parser(sub: argparse._SubParsersAction, port_base: Callable[..., None]) 
         help="SQLAlchemy URL for the store this run starts, on fresh tables "
         "(default: SQLite files in the run directory)",
     )
+    game.add_argument(
+        "--prometheus",
+        action="store_true",
+        help="run a Prometheus (on PATH) for the run with shopsim's rules; the report shows "
+        "which alerts it fired beside the verdict's",
+    )
     port_base(game)
 
 
@@ -126,6 +133,12 @@ def cmd_gameday(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.prometheus:
+        try:
+            prometheus_binary()
+        except PrometheusError as err:
+            print(f"shopsim gameday: --prometheus: {err}", file=sys.stderr)
+            return 2
     try:
         path = resolve_scenario(args.scenario)
         scenario = load_scenario(path)
@@ -150,6 +163,7 @@ def cmd_gameday(args: argparse.Namespace) -> int:
         load_processes=args.load_processes,
         port_base=args.target if args.target is not None else args.port_base,
         use_running=args.target is not None,
+        prometheus=args.prometheus,
         echo=lambda line: print(line, flush=True),
     )
 

@@ -29,9 +29,14 @@ from shopsim.gameday.loadproc import LoadProcess
 from shopsim.gameday.rundir import RunDir
 from shopsim.gameday.sampler import Sampler, free_ports, load_sources
 from shopsim.gameday.statusposter import auto_poster
+from shopsim.prom.firings import record_alerts
+from shopsim.prom.rules import SERVICE_JOB
+from shopsim.prom.scrape import write_config
+from shopsim.prom.server import PrometheusServer
 from shopsim.runner import Stack, check_health
 from shopsim.seed import apply, generate
 from shopsim.settings import SERVICE_NAMES, Settings
+from shopsim.verdict.slo import factor_for, slos_of
 
 STOP_TIMEOUT_S = 5  # Locust's --stop-timeout: journeys in flight at the end may finish
 # After the scenario's time, how long Locust may take to drain and exit by itself.
@@ -87,6 +92,7 @@ class GameDay:
         port_base: int = 8100,
         use_running: bool = False,
         db_url: str | None = None,
+        prometheus: bool = False,
         echo: Callable[[str], None] = print,
     ) -> None:
         self.scenario = scenario
@@ -94,6 +100,8 @@ class GameDay:
         self.scale = time_scale
         self.processes = load_processes
         self.use_running = use_running
+        self.prometheus = prometheus
+        self.prom: PrometheusServer | None = None  # a Prometheus of its own (--prometheus)
         self.echo = echo
         self.run_dir = RunDir.create(out, scenario.name)
         store = scenario.store
@@ -173,6 +181,8 @@ class GameDay:
             sources = {name: settings.metrics_url(name) for name in SERVICE_NAMES}
             sources |= load_sources(metrics_port, self.processes)
             sampler = Sampler(sources, rd.samples)
+            if self.prometheus:
+                self._start_prometheus(load_sources(metrics_port, self.processes))
             self._checkpoint()
             t0 = time.monotonic()
             self.load_started_at = time.time()  # the verdict's clock starts here
@@ -192,6 +202,35 @@ class GameDay:
             rd.manifest(self._manifest(started, outcome))
             rd.close()
         return outcome
+
+    def _start_prometheus(self, load_urls: dict[str, str]) -> None:
+        """Prometheus with the scenario's rules, scraping the store before the load starts."""
+        where = self.run_dir.root / "prometheus"
+        config = write_config(
+            where,
+            self.settings,
+            load_urls,
+            slos_of(self.scenario),
+            factor_for(self.scale),
+        )
+        self.prom = PrometheusServer(config, where / "data")
+        self.prom.start()
+        self.prom.wait_targets_up(SERVICE_JOB)
+        self.echo(f"prometheus {self.prom.url} scraping every second (data in {where})")
+
+    def _finish_prometheus(self, prom: PrometheusServer) -> None:
+        """Record which alerts Prometheus fired when, then stop it, whatever happens."""
+        try:
+            if self.load_started_at is not None:
+                found = record_alerts(
+                    prom, self.load_started_at, time.time(), self.run_dir.root / "prometheus"
+                )
+                self.echo(f"prometheus: {len(found)} alert firings recorded")
+        except Exception as exc:  # noqa: BLE001 - reported; the run's own results stand
+            self.echo(f"prometheus: could not read its alerts: {exc}")
+        finally:
+            prom.stop()
+            self.prom = None
 
     def _run_timeline(self, timeline: Timeline, errors: list[BaseException]) -> None:
         try:
@@ -263,6 +302,8 @@ class GameDay:
             self.poster.finish()  # resolves an open incident, the store still up
         if sampler is not None:
             sampler.close()
+        if self.prom is not None:
+            self._finish_prometheus(self.prom)
         try:
             with ChaosClient(self.settings) as chaos:
                 chaos.reset()  # belt and braces: nothing stays active after a game day

@@ -14,6 +14,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from shopsim.prom.firings import compare, read_alerts
 from shopsim.settings import DEPENDENCIES
 from shopsim.verdict import communication
 from shopsim.verdict.alerts import Alert, evaluate, sli_events
@@ -228,6 +229,21 @@ def _verdict(run: Run, series: Series) -> dict[str, Any]:
         factor=factor_for(scale),
         paged_at_s=_first_page(alerts, window_dicts[0]["onset_s"]) if window_dicts else None,
     )
+    alert_dicts = [
+        {
+            "name": a.name,
+            "kind": a.kind,
+            "severity": a.severity,
+            "fired_at_s": _r(a.fired_at_s, 1),
+            "cleared_at_s": _r(a.cleared_at_s, 1),
+            "peak": _r(a.peak, 2),
+            "slo": a.slo,
+            "owner": a.owner,
+            "summary": a.summary or None,
+        }
+        for a in alerts
+    ]
+    prom = read_alerts(run.path)  # a run with --prometheus: what Prometheus itself fired
     outcome = run.manifest.get("outcome") or {}
     code, reasons = exit_code(
         outcome=outcome.get("status"),
@@ -252,20 +268,8 @@ def _verdict(run: Run, series: Series) -> dict[str, Any]:
         "duration_s": _r(series.t[-1], 1),
         "slos": slo_list,
         "latency_p95_s": _service_p95(series),
-        "alerts": [
-            {
-                "name": a.name,
-                "kind": a.kind,
-                "severity": a.severity,
-                "fired_at_s": _r(a.fired_at_s, 1),
-                "cleared_at_s": _r(a.cleared_at_s, 1),
-                "peak": _r(a.peak, 2),
-                "slo": a.slo,
-                "owner": a.owner,
-                "summary": a.summary or None,
-            }
-            for a in alerts
-        ],
+        "alerts": alert_dicts,
+        "prometheus": None if prom is None else compare(alert_dicts, prom),
         "windows": window_dicts,
         "culprit": window_dicts[0]["culprit"] if window_dicts else None,
         "anomalies": [] if windows else _anomalies(series),

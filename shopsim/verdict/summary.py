@@ -83,6 +83,21 @@ def _integrity_line(report: dict[str, Any]) -> str:
     return f"VIOLATED: {kinds}"
 
 
+def _prometheus_line(prom: dict[str, Any]) -> str:
+    pairs = prom["pairs"]
+    matched = [p for p in pairs if p["difference_s"] is not None]
+    text = f"{len(prom['alerts'])} firings; {len(matched)}/{len(pairs)} of the verdict's matched"
+    if prom["max_difference_s"] is not None:
+        text += f", largest difference {prom['max_difference_s']:g}s"
+    if prom["only_prometheus"]:
+        text += "; only in Prometheus: " + ", ".join(p["name"] for p in prom["only_prometheus"])
+    health = sorted({p["name"] for p in prom["prometheus_health_alerts"]})
+    if health:
+        text += "; health: " + ", ".join(health)
+    verdict = "agree" if prom["agree"] else "DISAGREE"
+    return f"{text} ({verdict} within {prom['tolerance_s']:g}s)"
+
+
 def summarise(report: dict[str, Any]) -> str:
     """The verdict in a few lines."""
     code = report["exit_code"]
@@ -118,6 +133,9 @@ def summarise(report: dict[str, Any]) -> str:
                 for e in missed
             )
         lines.append(f"  expected    {text}")
+    prom = report.get("prometheus")
+    if prom is not None:
+        lines.append(f"  prometheus  {_prometheus_line(prom)}")
     if not report["valid"]:
         lines.append("  INVALID     " + "; ".join(report["validity"]["reasons"]))
     return "\n".join(lines)
