@@ -29,6 +29,8 @@ from shopsim.gameday.cli import add_scenarios_parser, cmd_gameday, cmd_scenarios
 from shopsim.runner import Stack, StackError, check_health
 from shopsim.seed import apply, generate
 from shopsim.settings import SERVICE_NAMES, Settings
+from shopsim.verdict.accuracy_cli import add_parser as add_accuracy_parser
+from shopsim.verdict.accuracy_cli import cmd_accuracy
 from shopsim.verdict.cli import add_parser as add_report_parser
 from shopsim.verdict.cli import cmd_report
 
@@ -127,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_bench_parser(sub, port_base)
     add_fault_parser(sub, port_base)
     add_gameday_parser(sub, port_base)
+    add_accuracy_parser(sub, port_base)
     add_scenarios_parser(sub)
     add_report_parser(sub)
     return parser
@@ -218,6 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "gameday": cmd_gameday,
         "scenarios": cmd_scenarios,
         "report": cmd_report,
+        "accuracy": cmd_accuracy,
     }
     try:
         return commands[args.command](args)
