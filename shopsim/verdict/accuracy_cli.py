@@ -124,8 +124,8 @@ def table(incidents: list[Incident]) -> str:
         for i in incidents
     ]
     widths = [max(len(r[c]) for r in [head, *rows]) for c in range(len(head))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in rows]
-    lines.insert(0, "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(0, "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)).rstrip())
     s = scores(incidents)
     lines.append("")
     for name, label in (("shopsim", "shopsim"), ("baro", "BARO baseline")):
