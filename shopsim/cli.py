@@ -37,6 +37,8 @@ from shopsim.report.compare_cli import cmd_compare
 from shopsim.runner import Stack, StackError, check_health
 from shopsim.seed import apply, generate
 from shopsim.settings import SERVICE_NAMES, Settings
+from shopsim.verdict.accuracy_cli import add_parser as add_accuracy_parser
+from shopsim.verdict.accuracy_cli import cmd_accuracy
 from shopsim.verdict.cli import add_parser as add_report_parser
 from shopsim.verdict.cli import cmd_report
 
@@ -137,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_gameday_parser(sub, port_base)
     add_prometheus_config_parser(sub, port_base)
     add_export_parser(sub)
+    add_accuracy_parser(sub, port_base)
     add_scenarios_parser(sub)
     add_report_parser(sub)
     add_matrix_parser(sub, port_base)
@@ -234,6 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "compare": cmd_compare,
         "prometheus-config": cmd_prometheus_config,
         "export": cmd_export,
+        "accuracy": cmd_accuracy,
     }
     try:
         return commands[args.command](args)

@@ -37,10 +37,22 @@ def _robust_max(normal: list[float], anomalous: list[float]) -> float | None:
     return max((v - centre) / scale for v in anomalous)
 
 
-def baro_ranking(samples: Samples, origin: float, anomaly_s: float) -> list[tuple[str, float, str]]:
-    """(service, score, top metric) for every service, best first."""
+def baro_ranking(
+    samples: Samples,
+    origin: float,
+    anomaly_s: float,
+    *,
+    calm_until_s: float | None = None,
+    until_s: float | None = None,
+) -> list[tuple[str, float, str]]:
+    """(service, score, top metric) for every service, best first. Normal samples are those
+    before `anomaly_s` (or before `calm_until_s` when earlier: a run with an earlier incident),
+    anomalous ones those from `anomaly_s` up to `until_s` (default: the end)."""
     t = [at - origin for at in samples.rounds]
-    split = next((i for i, v in enumerate(t) if v >= anomaly_s), len(t))
+    calm = anomaly_s if calm_until_s is None else min(anomaly_s, calm_until_s)
+    split = next((i for i, v in enumerate(t) if v >= calm), len(t))
+    begin = next((i for i, v in enumerate(t) if v >= anomaly_s), len(t))
+    stop = len(t) if until_s is None else next((i for i, v in enumerate(t) if v >= until_s), len(t))
     best: dict[str, tuple[float, str]] = {}
     for source, src in samples.sources.items():
         if is_load_source(source):
@@ -56,7 +68,7 @@ def baro_ranking(samples: Samples, origin: float, anomaly_s: float) -> list[tupl
                     increases(values) if counter else [None if math.isnan(v) else v for v in values]
                 )
                 normal = [v for v in series[:split] if v is not None]
-                anomalous = [v for v in series[split:] if v is not None]
+                anomalous = [v for v in series[begin:stop] if v is not None]
                 score = _robust_max(normal, anomalous)
                 if score is None:
                     continue
