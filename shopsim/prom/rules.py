@@ -204,7 +204,10 @@ def rule_groups(slos: Sequence[Slo], factor: float) -> dict[str, Any]:
 
 
 class _Dumper(yaml.SafeDumper):
-    """Multi-line strings (PromQL) as literal blocks."""
+    """Multi-line strings (PromQL) as literal blocks; no &anchors for repeated label maps."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _str(dumper: yaml.SafeDumper, text: str) -> yaml.Node:
