@@ -14,7 +14,6 @@ by switching reservations to `holds.reserve_unlocked` (check, then act, without 
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 from flask import Blueprint, Flask, jsonify, request
@@ -30,6 +29,7 @@ from shopsim.metrics import make
 from shopsim.metrics.catalogue.business import RESERVATIONS, UNITS_OVERSOLD, UNITS_RESERVED
 from shopsim.metrics.catalogue.values import INVENTORY_OUTCOMES as OUTCOMES
 from shopsim.seeddata import SeedData
+from shopsim.services.inventory import state
 from shopsim.services.inventory.figures import units_oversold, units_reserved
 from shopsim.services.inventory.holds import (
     find,
@@ -69,11 +69,11 @@ class ReserveRequest(Model):
 
 
 def _now(ctx: ServiceContext) -> float:
-    return ctx.extras["inventory_clock"]()  # type: ignore[no-any-return]
+    return state.of(ctx).clock()
 
 
 def _count(ctx: ServiceContext, outcome: str) -> None:
-    ctx.extras["inventory_outcomes"][outcome].inc()
+    state.of(ctx).outcomes[outcome].inc()
 
 
 bp = Blueprint("inventory", __name__)
@@ -193,9 +193,7 @@ def init_app(app: Flask, ctx: ServiceContext) -> None:
     counter = make(RESERVATIONS, ctx.metrics.registry)
     make(UNITS_RESERVED, ctx.metrics.registry).set_function(units_reserved(ctx.db))
     make(UNITS_OVERSOLD, ctx.metrics.registry).set_function(units_oversold(ctx.db))
-    ctx.extras["inventory_outcomes"] = {o: counter.labels(o) for o in OUTCOMES}
-    # Tests may swap the clock to move time instead of sleeping.
-    ctx.extras.setdefault("inventory_clock", time.time)
+    ctx.service_state = state.InventoryState(outcomes={o: counter.labels(o) for o in OUTCOMES})
     app.register_blueprint(bp)
     ctx.every(1.0, "expiry", lambda: expire_reservations(ctx))
 
