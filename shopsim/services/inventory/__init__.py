@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request
 from pydantic import Field, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -80,7 +80,7 @@ bp = Blueprint("inventory", __name__)
 
 
 @bp.get("/stock/<sku>")
-def get_stock(sku: str):  # type: ignore[no-untyped-def]
+def get_stock(sku: str) -> Response:
     """Stock of one SKU."""
     with current().db.read() as conn:
         row = conn.execute(select(stock).where(stock.c.sku == sku)).first()
@@ -93,7 +93,7 @@ def get_stock(sku: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/reservations")
-def create_reservation():  # type: ignore[no-untyped-def]
+def create_reservation() -> tuple[Response, int]:
     """Hold stock for every item, or for none."""
     body = parse_body(request, ReserveRequest)
     distinct_skus(body.items)
@@ -121,20 +121,20 @@ def create_reservation():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/reservations/<rid>")
-def get_reservation(rid: str):  # type: ignore[no-untyped-def]
+def get_reservation(rid: str) -> Response:
     """One reservation as stored."""
     with current().db.read() as conn:
         return jsonify(view(find(conn, rid, lock=False)))
 
 
 @bp.post("/reservations/<rid>/commit")
-def commit_reservation(rid: str):  # type: ignore[no-untyped-def]
+def commit_reservation(rid: str) -> Response:
     """Turn a hold into a sale; committing twice is a no-op."""
     return jsonify(_end(current(), rid, "committed"))
 
 
 @bp.post("/reservations/<rid>/release")
-def release_reservation(rid: str):  # type: ignore[no-untyped-def]
+def release_reservation(rid: str) -> Response:
     """Give a hold back; releasing a released or expired reservation is a no-op."""
     return jsonify(_end(current(), rid, "released"))
 
