@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from shopsim.services.notifications import Recipient, gift_alert_audience, send_pending
+from shopsim.services.notifications.sender import of as notifier_of
 from shopsim.services.notifications.tables import (
     contacts,
     messages,
@@ -181,7 +182,7 @@ def test_sender_uses_the_audience_in_extras_and_mails_each_person_once(store):
         rows = conn.execute(select(contacts).order_by(contacts.c.customer_id).limit(3)).all()
         return [Recipient(r.customer_id, r.email, r.first_name) for r in rows * 2]
 
-    store.ctx("notifications").extras["notifications"].audience = everyone_twice
+    notifier_of(store.ctx("notifications")).audience = everyone_twice
     enqueue(store, gift_message(store.data.registries[0].id))
     send(store)
     assert [m["recipient_customer_id"] for m in mails(store)] == [1, 2, 3]
