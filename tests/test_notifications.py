@@ -176,7 +176,7 @@ def test_gift_alert_for_a_registry_without_subscribers_mails_no_one(store):
     assert counts(store)["notifications_mail_sink"] == 0
 
 
-def test_sender_uses_the_audience_in_extras_and_mails_each_person_once(store):
+def test_sender_uses_the_audience_in_the_notifier_and_mails_each_person_once(store):
     # The seam a fault uses: a variant that loses the registry filter (and lists people twice).
     def everyone_twice(conn, registry_id):
         rows = conn.execute(select(contacts).order_by(contacts.c.customer_id).limit(3)).all()
