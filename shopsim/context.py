@@ -206,7 +206,6 @@ class ServiceContext:
     rng: random.Random
     faults: Faults
     deps: dict[str, Dependency] = field(default_factory=dict)
-    extras: dict[str, Any] = field(default_factory=dict)  # a service's own per-app objects
     # A service's own typed state, one object its init_app sets once; the service reads it back
     # through an accessor of its own that checks the type (checkout's `state.of`).
     service_state: object = None

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from shopsim.services.inventory import expire_reservations, reservations, stock
+from shopsim.services.inventory import state as inventory_state
 
 
 def reserve(store, rid, items, **extra):
@@ -36,7 +37,7 @@ def outcome(store, name):
 
 
 def freeze_clock(store, now):
-    store.ctx("inventory").extras["inventory_clock"] = lambda: now
+    inventory_state.of(store.ctx("inventory")).clock = lambda: now
 
 
 def test_seed_loads_one_stock_row_per_sku(store):

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from shopsim.services.notifications import Recipient, gift_alert_audience, send_pending
+from shopsim.services.notifications.sender import of as notifier_of
 from shopsim.services.notifications.tables import (
     contacts,
     messages,
@@ -175,13 +176,13 @@ def test_gift_alert_for_a_registry_without_subscribers_mails_no_one(store):
     assert counts(store)["notifications_mail_sink"] == 0
 
 
-def test_sender_uses_the_audience_in_extras_and_mails_each_person_once(store):
+def test_sender_uses_the_audience_in_the_notifier_and_mails_each_person_once(store):
     # The seam a fault uses: a variant that loses the registry filter (and lists people twice).
     def everyone_twice(conn, registry_id):
         rows = conn.execute(select(contacts).order_by(contacts.c.customer_id).limit(3)).all()
         return [Recipient(r.customer_id, r.email, r.first_name) for r in rows * 2]
 
-    store.ctx("notifications").extras["notifications"].audience = everyone_twice
+    notifier_of(store.ctx("notifications")).audience = everyone_twice
     enqueue(store, gift_message(store.data.registries[0].id))
     send(store)
     assert [m["recipient_customer_id"] for m in mails(store)] == [1, 2, 3]

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from shopsim.errors import Unprocessable
 from shopsim.services.payment import network_delay_s
 from shopsim.services.payment.gateway import Gateway
+from shopsim.services.payment.gateway import of as gateway_of
 from shopsim.services.payment.idempotency import STALE_CLAIM_S, execute, fingerprint
 from shopsim.services.payment.tables import authorizations, charges, idempotency, metadata
 
@@ -74,7 +75,7 @@ def operations(store, operation: str, outcome: str) -> float:
 
 
 def gateway(store) -> Gateway:
-    return store.ctx("payment").extras["payment"]
+    return gateway_of(store.ctx("payment"))
 
 
 def slow_gateway(store, monkeypatch, latency_ms: float, jitter_ms: float = 0.0) -> None:

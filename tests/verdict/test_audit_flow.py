@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from shopsim.services.checkout import recover
 from shopsim.services.checkout.tables import attempts, followups
 from shopsim.services.notifications import send_pending
+from shopsim.services.payment.gateway import of as gateway_of
 from shopsim.verdict.audit import TAKEOVER_BOUND_S, audit, audit_snapshot
 from shopsim.verdict.snapshot import Snapshot
 from tests.conftest import wait_for
@@ -102,7 +103,7 @@ def _captures_and_voids_down(request: httpx.Request):
 
 def test_a_running_checkout_without_heartbeat_is_stuck_past_the_bound(store):
     shop_cleanly(store)
-    gateway = store.ctx("payment").extras["payment"]
+    gateway = gateway_of(store.ctx("payment"))
     arrived, release = threading.Event(), threading.Event()
 
     def held(_seconds: float) -> None:

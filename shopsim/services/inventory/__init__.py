@@ -14,10 +14,9 @@ by switching reservations to `holds.reserve_unlocked` (check, then act, without 
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request
 from pydantic import Field, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -30,6 +29,7 @@ from shopsim.metrics import make
 from shopsim.metrics.catalogue.business import RESERVATIONS, UNITS_OVERSOLD, UNITS_RESERVED
 from shopsim.metrics.catalogue.values import INVENTORY_OUTCOMES as OUTCOMES
 from shopsim.seeddata import SeedData
+from shopsim.services.inventory import state
 from shopsim.services.inventory.figures import units_oversold, units_reserved
 from shopsim.services.inventory.holds import (
     find,
@@ -69,18 +69,18 @@ class ReserveRequest(Model):
 
 
 def _now(ctx: ServiceContext) -> float:
-    return ctx.extras["inventory_clock"]()  # type: ignore[no-any-return]
+    return state.of(ctx).clock()
 
 
 def _count(ctx: ServiceContext, outcome: str) -> None:
-    ctx.extras["inventory_outcomes"][outcome].inc()
+    state.of(ctx).outcomes[outcome].inc()
 
 
 bp = Blueprint("inventory", __name__)
 
 
 @bp.get("/stock/<sku>")
-def get_stock(sku: str):  # type: ignore[no-untyped-def]
+def get_stock(sku: str) -> Response:
     """Stock of one SKU."""
     with current().db.read() as conn:
         row = conn.execute(select(stock).where(stock.c.sku == sku)).first()
@@ -93,7 +93,7 @@ def get_stock(sku: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/reservations")
-def create_reservation():  # type: ignore[no-untyped-def]
+def create_reservation() -> tuple[Response, int]:
     """Hold stock for every item, or for none."""
     body = parse_body(request, ReserveRequest)
     distinct_skus(body.items)
@@ -121,20 +121,20 @@ def create_reservation():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/reservations/<rid>")
-def get_reservation(rid: str):  # type: ignore[no-untyped-def]
+def get_reservation(rid: str) -> Response:
     """One reservation as stored."""
     with current().db.read() as conn:
         return jsonify(view(find(conn, rid, lock=False)))
 
 
 @bp.post("/reservations/<rid>/commit")
-def commit_reservation(rid: str):  # type: ignore[no-untyped-def]
+def commit_reservation(rid: str) -> Response:
     """Turn a hold into a sale; committing twice is a no-op."""
     return jsonify(_end(current(), rid, "committed"))
 
 
 @bp.post("/reservations/<rid>/release")
-def release_reservation(rid: str):  # type: ignore[no-untyped-def]
+def release_reservation(rid: str) -> Response:
     """Give a hold back; releasing a released or expired reservation is a no-op."""
     return jsonify(_end(current(), rid, "released"))
 
@@ -193,9 +193,7 @@ def init_app(app: Flask, ctx: ServiceContext) -> None:
     counter = make(RESERVATIONS, ctx.metrics.registry)
     make(UNITS_RESERVED, ctx.metrics.registry).set_function(units_reserved(ctx.db))
     make(UNITS_OVERSOLD, ctx.metrics.registry).set_function(units_oversold(ctx.db))
-    ctx.extras["inventory_outcomes"] = {o: counter.labels(o) for o in OUTCOMES}
-    # Tests may swap the clock to move time instead of sleeping.
-    ctx.extras.setdefault("inventory_clock", time.time)
+    ctx.service_state = state.InventoryState(outcomes={o: counter.labels(o) for o in OUTCOMES})
     app.register_blueprint(bp)
     ctx.every(1.0, "expiry", lambda: expire_reservations(ctx))
 

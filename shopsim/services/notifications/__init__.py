@@ -46,6 +46,9 @@ from shopsim.services.notifications.sender import (
     outbox_oldest_age_s,
     send_pending,
 )
+from shopsim.services.notifications.sender import (
+    of as notifier_of,
+)
 from shopsim.services.notifications.tables import contacts, mail_sink, messages, metadata
 from shopsim.services.notifications.tables import registry_subscriptions as subscriptions
 from shopsim.validation import parse_body, parse_model, parse_query
@@ -105,7 +108,7 @@ def enqueue():  # type: ignore[no-untyped-def]
 
     status, message_id = _write(ctx.db, change)
     if status == 202:
-        ctx.extras["notifications"].enqueued.labels(body.template).inc()
+        notifier_of(ctx).enqueued.labels(body.template).inc()
     return jsonify({"message_id": message_id, "status": "queued"}), status
 
 
@@ -195,7 +198,7 @@ def init_app(app: Flask, ctx: ServiceContext) -> None:
     make(metrics.OUTBOX_OLDEST_AGE, registry).set_function(
         _or_nan(lambda: outbox_oldest_age_s(ctx.db))
     )
-    ctx.extras["notifications"] = Notifier(sent=sent, enqueued=enqueued)
+    ctx.service_state = Notifier(sent=sent, enqueued=enqueued)
     app.register_blueprint(bp)
     ctx.every(ctx.settings.outbox_poll_s, "outbox-sender", lambda: send_pending(ctx))
 

@@ -4,7 +4,7 @@ Audience per template:
     order_confirmation -> the message's recipient
     gift_alert         -> `gift_alert_audience(conn, registry_id)`: the registry's subscribers
 
-The audience function is looked up in `ctx.extras["notifications"].audience` at send time, so a
+The audience function is looked up in `of(ctx).audience` at send time, so a
 test can swap exactly that query on one app, and put it back.
 
 A message that cannot be sent (it does not render) is parked: status "failed", and the error in
@@ -84,6 +84,14 @@ class Notifier:
     sent: Counter
     enqueued: Counter
     audience: Audience = gift_alert_audience
+
+
+def of(ctx: ServiceContext) -> Notifier:
+    """notifications' state: the `Notifier` its init_app set on the service context."""
+    found = ctx.service_state
+    if not isinstance(found, Notifier):
+        raise TypeError(f"{ctx.service} has no notifier (init_app builds it)")
+    return found
 
 
 def greeting(first_name: str) -> str:
@@ -211,7 +219,7 @@ def _park(db: Database, message_id: str, exc: Exception) -> None:
 
 def send_pending(ctx: ServiceContext, limit: int = 100) -> int:
     """Send queued messages oldest first, each in its own transaction; returns how many."""
-    notifier: Notifier = ctx.extras["notifications"]
+    notifier = of(ctx)
     if ctx.faults.fires(Logic.OUTBOX_STALL):
         return 0  # known-bad: the sender is stuck; nothing is read, nothing is sent
     head_of_line = ctx.faults.fires(Logic.POISON_MESSAGE) is not None

@@ -264,5 +264,5 @@ def init_app(app: Flask, ctx: ServiceContext) -> None:
     twice = make(PAYMENT_REFERENCES_CHARGED_TWICE, ctx.metrics.registry)
     twice.set_function(references_charged_twice(ctx.db))
     replays = make(PAYMENT_REPLAYS, ctx.metrics.registry)
-    ctx.extras["payment"] = Gateway(operations=operations, replays=replays)
+    ctx.service_state = Gateway(operations=operations, replays=replays)
     app.register_blueprint(bp)

@@ -43,10 +43,18 @@ class Gateway:
             self.operations.labels(operation, "conflict").inc()
 
 
+def of(ctx: ServiceContext) -> Gateway:
+    """payment's state: the `Gateway` its init_app set on the service context."""
+    found = ctx.service_state
+    if not isinstance(found, Gateway):
+        raise TypeError(f"{ctx.service} has no payment gateway (init_app builds it)")
+    return found
+
+
 def network_delay_s(ctx: ServiceContext) -> float:
     """One simulated card-network round trip: latency +- uniform jitter, in seconds."""
     settings = ctx.settings
-    with ctx.extras["payment"].rng_lock:  # random.Random is not safe to share between threads
+    with of(ctx).rng_lock:  # random.Random is not safe to share between threads
         jitter = ctx.rng.uniform(-settings.payment_jitter_ms, settings.payment_jitter_ms)
     return max(0.0, settings.payment_latency_ms + jitter) / 1000
 
@@ -65,7 +73,7 @@ def gateway_operation(
         @functools.wraps(handler)
         def view(**path: str) -> Response:
             ctx = current()
-            gateway: Gateway = ctx.extras["payment"]
+            gateway = of(ctx)
             key = require_key(request)
             # Validated before the key is claimed, so a refused request stores nothing.
             if body_optional and not request.get_data(cache=True):

@@ -23,6 +23,7 @@ from shopsim.db import Database
 from shopsim.metrics import make
 from shopsim.metrics.catalogue.business import GIFT_PURCHASES
 from shopsim.seeddata import REGISTRY_KINDS, SeedData
+from shopsim.services.registry import state
 from shopsim.services.registry.alerts import retry_pending_alerts, send_alert
 from shopsim.services.registry.gifts import record_purchase
 from shopsim.services.registry.tables import (
@@ -123,7 +124,7 @@ def init_app(app: Flask, ctx: ServiceContext) -> None:
     gifts = make(GIFT_PURCHASES, ctx.metrics.registry)
     for kind in REGISTRY_KINDS:
         gifts.labels(kind)
-    ctx.extras["registry_gifts"] = gifts
+    ctx.service_state = state.RegistryState(gifts=gifts)
 
     app.register_blueprint(bp)
     ctx.every(2.0, "gift-alerts", lambda: retry_pending_alerts(ctx))

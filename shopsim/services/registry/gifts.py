@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from shopsim.context import ServiceContext
 from shopsim.errors import Conflict, NotFound
+from shopsim.services.registry import state
 from shopsim.services.registry.tables import find_registry, items, purchases
 
 
@@ -72,5 +73,5 @@ def record_purchase(
                 response_body=json.dumps(response),
             )
         )
-    ctx.extras["registry_gifts"].labels(reg.kind).inc()
+    state.of(ctx).gifts.labels(reg.kind).inc()
     return 201, response

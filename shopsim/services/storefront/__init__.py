@@ -16,7 +16,7 @@ from flask import Flask
 
 from shopsim.context import ServiceContext
 
-from . import api, errorpages, pages, status
+from . import api, errorpages, pages, state, status
 from .customers import load_seed, metadata
 from .openapi import build_document
 
@@ -25,8 +25,9 @@ __all__ = ["init_app", "load_seed", "metadata"]
 
 def init_app(app: Flask, ctx: ServiceContext) -> None:
     """Routes, the error-page counter, and the OpenAPI document (built once)."""
-    errorpages.init_metrics(ctx)
-    ctx.extras["storefront_openapi"] = build_document()
+    ctx.service_state = state.StorefrontState(
+        error_pages=errorpages.make_counter(ctx), openapi=build_document()
+    )
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(status.public)

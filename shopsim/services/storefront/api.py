@@ -30,7 +30,7 @@ from shopsim.validation import (
     parse_query,
 )
 
-from . import shop
+from . import shop, state
 from .customers import customer_json, require_customer
 
 log = logging.getLogger("shopsim")
@@ -218,4 +218,4 @@ def buy_gift(registry_id: int, body: GiftRequest) -> Any:
 @bp.get("/openapi.json")
 def openapi() -> Any:
     """This API's OpenAPI 3.1 document."""
-    return jsonify(current().extras["storefront_openapi"])
+    return jsonify(state.of(current()).openapi)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, render_template, request
+from prometheus_client import Counter
 from werkzeug.exceptions import HTTPException
 
 from shopsim.context import ServiceContext, current
@@ -18,6 +19,8 @@ from shopsim.errors import ShopsimError, incident_reference
 from shopsim.metrics import make
 from shopsim.metrics.catalogue.business import ERROR_PAGES_SHOWN
 from shopsim.metrics.catalogue.values import ERROR_PAGES as ERROR_PAGES  # the `page` values
+
+from . import state
 
 log = logging.getLogger("shopsim")
 
@@ -65,10 +68,9 @@ FIELD_MESSAGES = {
 }
 
 
-def init_metrics(ctx: ServiceContext) -> None:
+def make_counter(ctx: ServiceContext) -> Counter:
     """Create the error-page counter with every page (ERROR_PAGES) at zero."""
-    counter = make(ERROR_PAGES_SHOWN, ctx.metrics.registry)
-    ctx.extras["storefront_error_pages"] = counter
+    return make(ERROR_PAGES_SHOWN, ctx.metrics.registry)
 
 
 def friendly(err: ShopsimError) -> str:
@@ -89,7 +91,7 @@ def render_dog(
     """The dog page: sorry, our side failed, here is the incident reference."""
     page = PAGE_OF_ENDPOINT.get(request.endpoint or "", "home")
     ref = incident_reference()
-    current().extras["storefront_error_pages"].labels(page).inc()
+    state.of(current()).error_pages.labels(page).inc()
     # The reference on the page is the key to this line: that is how "our team has been told".
     log.log(
         logging.ERROR if bug else logging.WARNING,

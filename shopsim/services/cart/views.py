@@ -1,4 +1,4 @@
-"""cart: one cart per customer, a line per SKU, SKUs checked against the catalog.
+"""cart's routes: one cart per customer, a line per SKU, SKUs checked against the catalog.
 
 GET    /carts/<customer_id>               the cart (no cart yet: no items)
 POST   /carts/<customer_id>/items         {"sku", "quantity"} adds to the line
@@ -18,38 +18,18 @@ import time
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from pydantic import Field, StringConstraints
-from sqlalchemy import Column, Connection, Float, Integer, MetaData, String, Table, func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError
 
 from shopsim.context import ServiceContext, current
 from shopsim.errors import Conflict, NotFound
-from shopsim.metrics import make
-from shopsim.metrics.catalogue.business import CART_CHANGES
-from shopsim.metrics.catalogue.values import CART_OPERATIONS as OPERATIONS
+from shopsim.services.cart import state
+from shopsim.services.cart.tables import MAX_LINES, lines, purchases
 from shopsim.validation import CustomerId, Model, Quantity, Sku, parse_body, parse_model
 
-MAX_LINES = 50
 MAX_LINE_QUANTITY = 99
-
-metadata = MetaData()
-lines = Table(
-    "cart_lines",
-    metadata,
-    Column("customer_id", Integer, primary_key=True),
-    Column("sku", String(32), primary_key=True),
-    Column("quantity", Integer, nullable=False),
-    Column("updated_at", Float, nullable=False),
-)
-
-purchases = Table(
-    "cart_purchases",
-    metadata,
-    Column("order_id", String(64), primary_key=True),
-    Column("customer_id", Integer, nullable=False),
-    Column("applied_at", Float, nullable=False),
-)
 
 
 class CustomerPath(Model):
@@ -152,7 +132,7 @@ def _write(
             # Two first adds of one line raced (PostgreSQL); the retry sees the winner's row.
             if attempt:
                 raise
-    ctx.extras["cart_operations"][operation].inc()
+    state.of(ctx).operations[operation].inc()
     return cart
 
 
@@ -160,7 +140,7 @@ bp = Blueprint("cart", __name__)
 
 
 @bp.get("/carts/<int:customer_id>")
-def get_cart(customer_id: int):  # type: ignore[no-untyped-def]
+def get_cart(customer_id: int) -> Response:
     """The customer's cart."""
     customer_id = _customer(customer_id)
     with current().db.read() as conn:
@@ -168,7 +148,7 @@ def get_cart(customer_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/carts/<int:customer_id>/items")
-def add_item(customer_id: int):  # type: ignore[no-untyped-def]
+def add_item(customer_id: int) -> Response:
     """Add a quantity of a product to the cart."""
     customer_id = _customer(customer_id)
     body = parse_body(request, AddItem)
@@ -194,7 +174,7 @@ def add_item(customer_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.put("/carts/<int:customer_id>/items/<sku>")
-def set_item(customer_id: int, sku: str):  # type: ignore[no-untyped-def]
+def set_item(customer_id: int, sku: str) -> Response:
     """Set the quantity of a line, adding it if needed."""
     customer_id, sku = _customer(customer_id), _sku(sku)
     body = parse_body(request, SetItem)
@@ -211,7 +191,7 @@ def set_item(customer_id: int, sku: str):  # type: ignore[no-untyped-def]
 
 
 @bp.delete("/carts/<int:customer_id>/items/<sku>")
-def remove_item(customer_id: int, sku: str):  # type: ignore[no-untyped-def]
+def remove_item(customer_id: int, sku: str) -> Response:
     """Remove a line from the cart."""
     customer_id, sku = _customer(customer_id), _sku(sku)
 
@@ -226,7 +206,7 @@ def remove_item(customer_id: int, sku: str):  # type: ignore[no-untyped-def]
 
 
 @bp.delete("/carts/<int:customer_id>")
-def clear_cart(customer_id: int):  # type: ignore[no-untyped-def]
+def clear_cart(customer_id: int) -> Response:
     """Empty the cart; an empty or unknown cart is fine."""
     customer_id = _customer(customer_id)
 
@@ -237,7 +217,7 @@ def clear_cart(customer_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/carts/<int:customer_id>/purchases")
-def take_purchase(customer_id: int):  # type: ignore[no-untyped-def]
+def take_purchase(customer_id: int) -> Response:
     """Take an order's items out of the cart, once per order_id; lines never go below zero."""
     customer_id = _customer(customer_id)
     body = parse_body(request, Purchase)
@@ -265,10 +245,3 @@ def take_purchase(customer_id: int):  # type: ignore[no-untyped-def]
                 _update_line(conn, customer_id, item.sku, held - item.quantity)
 
     return jsonify(_write(current(), "purchase", customer_id, change))
-
-
-def init_app(app: Flask, ctx: ServiceContext) -> None:
-    """Routes and the cart operation counter."""
-    operations = make(CART_CHANGES, ctx.metrics.registry)
-    ctx.extras["cart_operations"] = {op: operations.labels(op) for op in OPERATIONS}
-    app.register_blueprint(bp)
