@@ -14,11 +14,13 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from shopsim.report.render import write_pages
 from shopsim.verdict.exitcodes import USAGE
 from shopsim.verdict.report import analyse, write_report
-from shopsim.verdict.rundir import RunDirError
+from shopsim.verdict.rundir import Run, RunDirError
+from shopsim.verdict.series import Series
 from shopsim.verdict.summary import summarise
 
 
@@ -31,14 +33,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
 
 
+def _write_pages(
+    run_dir: Path, report: dict[str, Any], run: Run, series: Series
+) -> tuple[Path, ...] | str:
+    """report.html and postmortem.md, or why they could not be written. The verdict stands in
+    report.json either way, so a failure to draw never hides it behind a traceback."""
+    try:
+        return tuple(write_pages(run_dir, report, run, series))
+    except Exception as err:  # noqa: BLE001 - any plotting or template failure, reported
+        return f"{type(err).__name__}: {err}"
+
+
 def verdict_of(run_dir: Path, echo: Callable[[str], None] = print) -> int:
     """Build, write and show the verdict of a run; return its exit code."""
     report, run, series = analyse(run_dir)
     path = write_report(run_dir, report)
-    pages = write_pages(run_dir, report, run, series)
+    pages = _write_pages(run_dir, report, run, series)
     echo(summarise(report))
     echo(f"  report      {path}")
-    echo(f"  read        {pages[0]}  (postmortem draft: {pages[1].name})")
+    if isinstance(pages, str):
+        echo(f"  ! report.html and postmortem.md not written: {pages}")
+    else:
+        echo(f"  read        {pages[0]}  (postmortem draft: {pages[1].name})")
     return int(report["exit_code"])
 
 
@@ -48,7 +64,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         if args.json:
             report, run, series = analyse(args.run_dir)
             write_report(args.run_dir, report)
-            write_pages(args.run_dir, report, run, series)
+            pages = _write_pages(args.run_dir, report, run, series)
+            if isinstance(pages, str):
+                print(f"shopsim report: report.html not written: {pages}", file=sys.stderr)
             print(json.dumps(report, indent=2, default=str))
             return int(report["exit_code"])
         return verdict_of(args.run_dir)

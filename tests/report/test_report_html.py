@@ -145,3 +145,15 @@ def test_calm_run_renders(tmp_path: Path) -> None:
     assert 'class="badge fail"' in text and "not audited" in text
     timed = {e.step: e for e in events(report)}
     assert timed["onset"].at_s is None and timed["mitigation"].what.startswith("nothing")
+
+
+def test_a_page_that_cannot_be_written_is_said_not_raised(tmp_path: Path) -> None:
+    from shopsim.verdict.cli import _write_pages
+
+    report, run, series = incident(tmp_path)
+    (tmp_path / "report.html").mkdir()  # writing the page fails
+    why = _write_pages(tmp_path, report, run, series)
+    assert isinstance(why, str) and why.startswith("IsADirectoryError")
+    (tmp_path / "report.html").rmdir()
+    pages = _write_pages(tmp_path, report, run, series)
+    assert not isinstance(pages, str) and pages[0].name == "report.html"
