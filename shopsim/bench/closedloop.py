@@ -1,4 +1,4 @@
-"""`shopsim bench`: checkout throughput of a running storefront at zero injected faults.
+"""Closed-loop checkout throughput of a running storefront (`shopsim bench --running`).
 
 Closed loop on purpose: C buyer threads, each a different seeded customer, each adding one
 regular product to its cart and checking out through the storefront's JSON API, as fast as the
@@ -8,19 +8,14 @@ the loopback storefront given by --port-base, and stops after --duration seconds
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
-
-from shopsim.argtypes import bounded
-from shopsim.settings import Settings
 
 
 @dataclass
@@ -89,53 +84,3 @@ def _code(response: httpx.Response) -> str:
         return str(response.json()["error"]["code"])
     except (ValueError, KeyError, TypeError):
         return "-"
-
-
-def add_parser(sub: argparse._SubParsersAction, port_base: Callable[..., None]) -> None:
-    """Register `shopsim bench` on the CLI."""
-    bench = sub.add_parser("bench", help="measure checkout throughput of a running storefront")
-    port_base(bench)
-    bench.add_argument(
-        "--duration",
-        type=bounded("--duration", 1, 600),
-        default=20.0,
-        metavar="S",
-        help="seconds to run (default 20)",
-    )
-    bench.add_argument(
-        "--concurrency",
-        type=bounded("--concurrency", 1, 200, int),
-        default=16,
-        metavar="C",
-        help="buyer threads (default 16)",
-    )
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    """Run the benchmark against the storefront at --port-base and print the figures."""
-    settings = Settings(port_base=args.port_base)
-    base = settings.url("storefront")
-    try:
-        listing = httpx.get(f"{base}/api/products", params={"limit": 100}, timeout=5.0)
-    except httpx.HTTPError as exc:
-        print(
-            f"shopsim: no storefront at {base} ({type(exc).__name__}); start one with "
-            f"`shopsim up --port-base {args.port_base}`"
-        )
-        return 1
-    skus = [p["sku"] for p in listing.json()["products"] if not p["doorbuster"]]
-    print(f"bench: {args.concurrency} buyers for {args.duration:g}s against {base} ...", flush=True)
-    result = run(base, duration_s=args.duration, concurrency=args.concurrency, skus=skus)
-    print(
-        f"checkouts confirmed: {len(result.latencies)} in {result.seconds:.1f}s "
-        f"= {result.rate:.1f}/s"
-    )
-    if result.latencies:
-        print(
-            f"checkout latency: p50 {result.percentile(0.5) * 1000:.0f} ms, "
-            f"p95 {result.percentile(0.95) * 1000:.0f} ms, "
-            f"max {max(result.latencies) * 1000:.0f} ms"
-        )
-    if result.failures:
-        print("failures: " + ", ".join(f"{k} x{v}" for k, v in result.failures.most_common()))
-    return 0 if result.latencies and not result.failures else 1
