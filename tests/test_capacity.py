@@ -62,6 +62,8 @@ def test_step_reads_the_verdict():
     assert (step.checkout_success, step.p95_s, step.culprit) == (0.9, 3.1, "payment")
     assert step.breached == ("checkout_availability",)
     assert "dropped arrivals" in step.note and "payment saturated" in step.note
+    anomaly = {"culprit": None, "anomalies": [{"service": "inventory", "score": 9.0}]}
+    assert step_of(report | anomaly, 20.0, "ramp").culprit == "inventory"
     held = step_of(report | {"slos": report["slos"][1:], "valid": True}, 5.0, "ramp")
     assert held.good and held.culprit is None
 

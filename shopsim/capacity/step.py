@@ -31,7 +31,8 @@ def step_of(report: dict[str, Any], rate: float, phase: str) -> Step:
     achieved = {s["name"]: s["achieved"] for s in slos}
     breached = tuple(s["name"] for s in slos if not s["passed"])
     culprit = report.get("culprit") or {}
-    ranking = culprit.get("ranking") or []
+    # the culprit of the breach window; else the top of its ranking, else of the anomalies
+    ranking = (culprit.get("ranking") or []) + (report.get("anomalies") or [])
     service = culprit.get("service") or (ranking[0]["service"] if ranking else None)
     notes = list((report.get("validity") or {}).get("reasons") or [])
     if breached and culprit.get("reason"):
