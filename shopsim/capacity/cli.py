@@ -150,5 +150,7 @@ def cmd_capacity(args: argparse.Namespace) -> int:
     else:
         print("\n" + table(found.steps))
         print(f"\n{meta['answer']}")
+        if found.first_bad is not None and found.first_bad.note:
+            print(f"evidence at {found.first_bad.rate:g}/s: {found.first_bad.note}")
         print(f"{len(found.steps)} steps in {seconds:.0f} s; written to {out}/capacity.json")
     return 0 if found.rate is not None and found.valid else 1
