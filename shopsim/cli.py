@@ -22,6 +22,8 @@ from shopsim.argtypes import db_url as _db_url
 from shopsim.argtypes import port_base as _port_base
 from shopsim.bench import add_parser as add_bench_parser
 from shopsim.bench import cmd_bench
+from shopsim.capacity.cli import add_parser as add_capacity_parser
+from shopsim.capacity.cli import cmd_capacity
 from shopsim.faults.cli import add_parser as add_fault_parser
 from shopsim.faults.cli import cmd_fault
 from shopsim.gameday.cli import add_parser as add_gameday_parser
@@ -143,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_scenarios_parser(sub)
     add_report_parser(sub)
     add_matrix_parser(sub, port_base)
+    add_capacity_parser(sub, port_base)
     add_compare_parser(sub)
     return parser
 
@@ -234,6 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "scenarios": cmd_scenarios,
         "report": cmd_report,
         "matrix": cmd_matrix,
+        "capacity": cmd_capacity,
         "compare": cmd_compare,
         "prometheus-config": cmd_prometheus_config,
         "export": cmd_export,
