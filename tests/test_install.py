@@ -92,9 +92,14 @@ def test_the_wheel_ships_the_locust_project_and_every_scenario(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {
         str(path.relative_to(ROOT))
-        for path in [*ROOT.glob("loadtests/*.py"), *ROOT.glob("loadtests/scenarios/*")]
+        for path in [
+            *ROOT.glob("loadtests/*.py"),
+            *ROOT.glob("loadtests/scenarios/*"),
+            *ROOT.glob("loadtests/accuracy/*.yaml"),
+        ]
     }
-    assert "loadtests/locustfile.py" in expected and len(SCENARIOS) == 7
+    assert "loadtests/locustfile.py" in expected
+    assert "steady-baseline" in {p.stem for p in SCENARIOS}
     assert expected <= names, sorted(expected - names)
     assert "loadtests/scenarios/scenario.schema.json" in names
     assert not any(name.startswith("tests/") for name in names)
