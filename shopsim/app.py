@@ -168,7 +168,7 @@ def _init_red(app: Flask, ctx: ServiceContext) -> None:
     """Admission control, in-flight gauges and RED metrics around every request."""
 
     @app.before_request
-    def _admit():  # type: ignore[no-untyped-def]
+    def _admit() -> None:
         g.started = time.perf_counter()
         g.admitted = False
         if not request.environ.get(OPERATOR_PORT_ENVIRON):  # the side port has its own threads
@@ -220,7 +220,7 @@ def _for_operators(ctx: ServiceContext) -> bool:
 
 def _init_operator_routes(app: Flask, ctx: ServiceContext) -> None:
     @app.get("/healthz")
-    def healthz():  # type: ignore[no-untyped-def]
+    def healthz() -> Response | tuple[Response, int]:
         """Liveness and database reachability; operators also learn where the data is."""
         where = {"database_url": ctx.db.public_url} if _for_operators(ctx) else {}
         try:
@@ -232,6 +232,6 @@ def _init_operator_routes(app: Flask, ctx: ServiceContext) -> None:
         return jsonify({"status": "ok", "service": ctx.service, "database": "ok"} | where)
 
     @app.get("/metrics")
-    def metrics():  # type: ignore[no-untyped-def]
+    def metrics() -> Response:
         """Prometheus exposition of this service's registry."""
         return Response(generate_latest(ctx.metrics.registry), mimetype=CONTENT_TYPE_LATEST)

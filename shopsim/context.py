@@ -250,9 +250,11 @@ class ServiceContext:
 
 def current() -> ServiceContext:
     """The context of the app serving the current request."""
-    return current_app.extensions["shopsim"]  # type: ignore[no-any-return]
+    ctx: ServiceContext = current_app.extensions["shopsim"]
+    return ctx
 
 
 def of(app: Flask) -> ServiceContext:
     """The context of an app."""
-    return app.extensions["shopsim"]  # type: ignore[no-any-return]
+    ctx: ServiceContext = app.extensions["shopsim"]
+    return ctx

@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("shopsim")
@@ -127,7 +127,7 @@ def init_app(app: Flask) -> None:
     """Turn every error, ours or the framework's, into JSON with the right status."""
 
     @app.errorhandler(ShopsimError)
-    def _domain(err: ShopsimError):  # type: ignore[no-untyped-def]
+    def _domain(err: ShopsimError) -> Response:
         response = jsonify(err.body())
         response.status_code = err.status
         for key, value in err.headers.items():
@@ -135,7 +135,7 @@ def init_app(app: Flask) -> None:
         return response
 
     @app.errorhandler(HTTPException)
-    def _http(err: HTTPException):  # type: ignore[no-untyped-def]
+    def _http(err: HTTPException) -> Response:
         code = {
             404: "not_found",
             405: "method_not_allowed",
@@ -157,7 +157,7 @@ def init_app(app: Flask) -> None:
         return response
 
     @app.errorhandler(Exception)
-    def _bug(err: Exception):  # type: ignore[no-untyped-def]
+    def _bug(err: Exception) -> Response:
         ref = incident_reference()
         log.exception("unhandled error %s on %s %s", ref, request.method, request.path)
         response = jsonify(

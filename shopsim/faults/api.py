@@ -18,7 +18,7 @@ import dataclasses
 import time
 from typing import Any
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request
 
 from shopsim.context import ServiceContext, current
 from shopsim.errors import BadRequest, NotFound, Unprocessable
@@ -47,7 +47,7 @@ def _guard() -> None:
 
 
 @bp.get("/faults")
-def list_faults():  # type: ignore[no-untyped-def]
+def list_faults() -> Response:
     """Faults active here."""
     ctx = current()
     now = time.monotonic()
@@ -56,7 +56,7 @@ def list_faults():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/faults")
-def add_fault():  # type: ignore[no-untyped-def]
+def add_fault() -> tuple[Response, int]:
     """Install a fault spec; 201 when it applies here, 200 with applied=false otherwise."""
     ctx = current()
     spec = build_spec(read_json_object(request))  # the guard has required JSON
@@ -68,7 +68,7 @@ def add_fault():  # type: ignore[no-untyped-def]
 
 
 @bp.delete("/faults/<name>")
-def remove_fault(name: str):  # type: ignore[no-untyped-def]
+def remove_fault(name: str) -> Response:
     """Remove one fault by name."""
     ctx = current()
     if not ctx.faults.remove(name):
@@ -77,7 +77,7 @@ def remove_fault(name: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/reset")
-def reset():  # type: ignore[no-untyped-def]
+def reset() -> Response:
     """Remove every fault and undo every resilience change."""
     ctx = current()
     removed = ctx.faults.reset()
@@ -86,7 +86,7 @@ def reset():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/types")
-def types():  # type: ignore[no-untyped-def]
+def types() -> Response:
     """Every fault type, its directions and its parameter schema."""
     return jsonify(
         {
@@ -115,13 +115,13 @@ def _resilience(ctx: ServiceContext) -> dict[str, Any]:
 
 
 @bp.get("/resilience")
-def get_resilience():  # type: ignore[no-untyped-def]
+def get_resilience() -> Response:
     """The live resilience settings."""
     return jsonify(_resilience(current()))
 
 
 @bp.put("/resilience")
-def put_resilience():  # type: ignore[no-untyped-def]
+def put_resilience() -> Response:
     """Change dependency policies and the admission limit; all or nothing."""
     ctx = current()
     try:

@@ -131,7 +131,8 @@ class ChaosClient:
         response = self._send("GET", service, "/resilience")
         if response.status_code != 200:
             raise ChaosError(f"{service}: {_message(response)}")
-        return response.json()  # type: ignore[no-any-return]
+        body: dict[str, Any] = response.json()
+        return body
 
     def set_resilience(
         self, service: str, patch: dict[str, Any], duration_s: float | None = None
@@ -141,7 +142,8 @@ class ChaosClient:
         response = self._send("PUT", service, "/resilience", json=body)
         if response.status_code != 200:
             raise ChaosError(f"{service} refused the change: {_message(response)}")
-        return response.json()  # type: ignore[no-any-return]
+        answer: dict[str, Any] = response.json()
+        return answer
 
 
 def _message(response: httpx.Response) -> str:

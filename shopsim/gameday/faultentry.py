@@ -66,7 +66,8 @@ class FaultEntry(Base):
     @property
     def params(self) -> dict[str, Any]:
         """Its params that differ from the type's defaults."""
-        return self.spec.written().get("params", {})  # type: ignore[no-any-return]
+        params: dict[str, Any] = self.spec.written().get("params", {})
+        return params
 
     @property
     def end_s(self) -> float:

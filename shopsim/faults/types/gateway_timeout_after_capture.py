@@ -21,7 +21,7 @@ class GatewayTimeoutParams(Model):
 
 
 class GatewayTimeoutAfterCapture(FaultType):
-    """Payment's capture holds its committed answer (see services/payment `_hold_answer`)."""
+    """Payment's capture holds its committed answer (payment.views `_hold_answer`)."""
 
     name = Logic.GATEWAY_TIMEOUT_AFTER_CAPTURE
     summary = "payment captures, then holds the answer hang_s (past the caller's timeout)"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -20,6 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from shopsim.context import ServiceContext
 from shopsim.errors import Conflict, NotFound
 from shopsim.services.inventory.tables import reservations, stock
+
+T = TypeVar("T")
 
 
 def view(row: Any) -> dict[str, Any]:
@@ -141,7 +143,7 @@ def reserve_unlocked(
         _add_reserved(conn, items)
         return True, _insert(conn, rid, items, ttl_s, now)
 
-    return transact(ctx, act)  # type: ignore[no-any-return]
+    return transact(ctx, act)
 
 
 def _replay(row: Any, rid: str, items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -164,7 +166,7 @@ def _insert(
     return {"reservation_id": rid, "status": "held", "items": items, "expires_at": expires_at}
 
 
-def transact(ctx: ServiceContext, work: Callable[[Connection], Any]) -> Any:
+def transact(ctx: ServiceContext, work: Callable[[Connection], T]) -> T:
     """Run `work` in one write transaction, once more if a concurrent insert won a race."""
     for attempt in range(2):
         try:

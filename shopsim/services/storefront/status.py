@@ -79,7 +79,7 @@ def page() -> Response:
 
 
 @public.get("/api/status")
-def api_status():  # type: ignore[no-untyped-def]
+def api_status() -> Response:
     """The status page as JSON."""
     return jsonify(t.read_page(current().db))
 
@@ -94,13 +94,13 @@ def _operators_only() -> None:
 
 
 @operator.get("")
-def read():  # type: ignore[no-untyped-def]
+def read() -> Response:
     """The page as JSON, for operators."""
     return jsonify(t.read_page(current().db))
 
 
 @operator.post("/incidents")
-def open_incident():  # type: ignore[no-untyped-def]
+def open_incident() -> tuple[Response, int]:
     """Open an incident; 201 with the page's view of it."""
     body = parse_body(request, IncidentRequest)
     db = current().db
@@ -116,7 +116,7 @@ def open_incident():  # type: ignore[no-untyped-def]
 
 
 @operator.post("/incidents/<int:incident_id>/updates")
-def update_incident(incident_id: int):  # type: ignore[no-untyped-def]
+def update_incident(incident_id: int) -> tuple[Response, int]:
     """Post an update to an open incident; 201 with the incident."""
     if not 1 <= incident_id <= MAX_ID:
         raise NotFound(f"no incident with id {incident_id}", field="incident_id")
@@ -132,7 +132,7 @@ def update_incident(incident_id: int):  # type: ignore[no-untyped-def]
 
 
 @operator.put("/components/<name>")
-def put_component(name: str):  # type: ignore[no-untyped-def]
+def put_component(name: str) -> Response:
     """Set one component's status."""
     if name not in t.COMPONENTS:
         known = ", ".join(t.COMPONENTS)
@@ -144,7 +144,7 @@ def put_component(name: str):  # type: ignore[no-untyped-def]
 
 
 @operator.post("/reset")
-def reset():  # type: ignore[no-untyped-def]
+def reset() -> Response:
     """Forget every incident; every component operational."""
     t.clear_page(current().db)
     return jsonify(t.read_page(current().db))
