@@ -31,6 +31,14 @@ def whole(name: str, text: str) -> int:
     return int(body)
 
 
+def seed(text: str) -> int:
+    """A --seed: a whole number from 0 to 2**63-1 (the store and every RNG take it as is)."""
+    value = whole("--seed", text)
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError("--seed must be between 0 and 2**63-1")
+    return value
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)

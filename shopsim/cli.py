@@ -20,6 +20,7 @@ from shopsim import __version__
 from shopsim.argtypes import bounded, directory
 from shopsim.argtypes import db_url as _db_url
 from shopsim.argtypes import port_base as _port_base
+from shopsim.argtypes import seed as _seed
 from shopsim.bench import add_parser as add_bench_parser
 from shopsim.bench import cmd_bench
 from shopsim.capacity.cli import add_parser as add_capacity_parser
@@ -51,16 +52,6 @@ class Terminated(BaseException):
 
 def _raise_terminated(signum: int, frame: Any) -> None:
     raise Terminated()
-
-
-def _seed_number(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--seed must be a number, not {text!r}") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError("--seed must be between 0 and 2**63-1")
-    return value
 
 
 def _threads(text: str) -> tuple[str, int]:
@@ -104,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument(
             "--seed",
-            type=_seed_number,
+            type=_seed,
             default=1,
             metavar="N",
             help="seed number for the store's data (default 1)",

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shopsim.argtypes import bounded, directory, whole
+from shopsim.argtypes import bounded, directory
+from shopsim.argtypes import seed as seed_number
 from shopsim.capacity.render import answer, row, table, to_json
 from shopsim.capacity.search import search
 from shopsim.capacity.step import StepError, Stepper
@@ -39,13 +40,6 @@ QUICK = Plan(step_s=15.0, tolerance=0.20, max_steps=8)
 FULL = Plan(step_s=45.0, tolerance=0.10, max_steps=14)
 
 
-def _seed(text: str) -> int:
-    value = whole("--seed", text)
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError("--seed must be between 0 and 2**63-1")
-    return value
-
-
 def add_parser(sub: argparse._SubParsersAction, port_base: Callable[..., None]) -> None:
     """Register `shopsim capacity` on the CLI."""
     p = sub.add_parser(
@@ -61,7 +55,9 @@ def add_parser(sub: argparse._SubParsersAction, port_base: Callable[..., None]) 
         help="where the capacity directory goes (default ./runs)",
     )
     p.add_argument("--json", action="store_true", help="print the JSON instead of the table")
-    p.add_argument("--seed", type=_seed, default=None, metavar="N", help="default: the scenario's")
+    p.add_argument(
+        "--seed", type=seed_number, default=None, metavar="N", help="default: the scenario's"
+    )
     p.add_argument(
         "--start-rate",
         type=bounded("--start-rate", 0.25, MAX_RATE),
