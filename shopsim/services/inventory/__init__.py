@@ -1,15 +1,9 @@
 """inventory: stock per SKU and all-or-nothing reservations that never oversell.
 
-views    the routes (the list is in its docstring)
+views    the routes (listed in its docstring)
 state    what this process keeps in memory: its clock and outcome counters
 holds    reserving, settling and viewing reservations under row locks
 tables   the tables: stock and reservations
-
-GET  /stock/<sku>                       on hand, reserved, available
-POST /reservations                      hold stock: {"reservation_id", "items", "ttl_s"?}
-GET  /reservations/<rid>                one reservation
-POST /reservations/<rid>/commit         the goods leave: on_hand and reserved both drop
-POST /reservations/<rid>/release        the hold ends: reserved drops
 
 A reservation is held -> committed | released | expired. Every change of stock happens in one
 transaction that first locks the stock rows (in SKU order; see `holds`), so

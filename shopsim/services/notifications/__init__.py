@@ -1,19 +1,11 @@
 """notifications: an outbox and a sender; mail lands in a mail-sink table, never the network.
 
-views    the routes (listed below)
+views    the routes (listed in its docstring)
 sender   the sender loop and its per-process state
 outbox   the outbox as its faults may write to it
 models   request bodies; tables: the tables
 
-POST /messages                {"event_id","template","recipient"?,"registry_id"?,"data"?} -> 202
-GET  /outbox                  {"depth","oldest_age_s"}
-GET  /mail?template=&customer_id=&event_id=&limit=   the mail sink, oldest first
-POST /contacts                {"customer_id","email","first_name"} (upsert)
-POST /registry-subscriptions  {"registry_id","customer_id"} (idempotent)
-
-The event_id is the idempotency key: the same event again is answered with the first result,
-the same event with another payload is 409. `send_pending` (see `sender`) runs every
-settings.outbox_poll_s. `Outbox` (see `outbox`) is the outbox as its faults may write to it.
+How the routes behave (the event_id as idempotency key, the sender's cadence) is told in `views`.
 """
 
 from __future__ import annotations

@@ -1,23 +1,11 @@
 """payment: a fake card gateway with realistic latency and Stripe-style idempotency keys.
 
-views        the routes (listed below) and the fault switch points
+views        the routes (listed in its docstring) and the fault switch points
 gateway      the per-process state and the shape of every POST
 idempotency  the Idempotency-Key store
 tables       the tables: authorizations, charges
 
-POST /authorizations               {"amount_cents","currency","card_token","reference"} -> 201
-POST /authorizations/<id>/capture  {} or no body -> 200, one row in the charges ledger
-POST /authorizations/<id>/void     {} or no body -> 200 (voiding twice is fine)
-GET  /authorizations/<id>          one authorization
-GET  /charges?reference=&limit=    the ledger, oldest first (for audits)
-
-Every POST goes through `gateway.gateway_operation`: it needs an Idempotency-Key (see
-`idempotency`) and, when it does the work, first waits one simulated card-network round trip:
-payment_latency_ms +- uniform jitter.
-Test tokens: "tok_decline" and "tok_insufficient_funds" are declined; any other "tok_..." passes.
-Fault switch points (in `views`): `_injected_decline` (payment_decline) and `_hold_answer`
-(gateway_timeout_after_capture); both are a dict lookup while no fault is active. A held answer
-waits on its fault: removing it (or a reset, or its expiry) lets the answer go at once.
+How the routes behave (idempotency, fault switch points) is told in `views`.
 """
 
 from __future__ import annotations

@@ -1,13 +1,9 @@
 """registry: gift registries, the gifts bought from them, and the gift alerts those trigger.
 
-views    the routes (listed below)
+views    the routes (listed in its docstring)
 state    what this process keeps in memory: the gift counter
 gifts    recording a purchase; alerts: enqueueing its gift alert
 tables   the tables: registries, items, purchases
-
-    GET  /registries?q=&kind=&owner_customer_id=&limit=   search by title or owner name
-    GET  /registries/<id>                                 one registry with its wished items
-    POST /registries/<id>/purchases                       record a gift (idempotent by order_id)
 
 A purchase is committed first (see `gifts`) and its gift alert enqueued to notifications after
 (see `alerts`): if that fails, `retry_pending_alerts(ctx)` enqueues it later.
