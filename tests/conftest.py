@@ -9,9 +9,7 @@
 from __future__ import annotations
 
 import os
-import random
 import shutil
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -28,6 +26,7 @@ from flask.testing import FlaskClient
 
 from shopsim.app import close_app, create_app
 from shopsim.client import Dependency
+from shopsim.gameday.sampler import free_ports
 from shopsim.runner import Stack, port_in_use
 from shopsim.seed import SeedData, apply, generate
 from shopsim.settings import DEPENDENCIES, OPERATOR_PORT_OFFSET, SERVICE_NAMES, Settings
@@ -179,26 +178,7 @@ def store(settings: Settings, seeded_sqlite: Path) -> Iterator[Store]:
 
 def free_port_base(count: int = len(SERVICE_NAMES)) -> int:
     """A port base whose service ports and metrics side ports are free, chosen at run time."""
-    rng = random.Random()
-    for _ in range(200):
-        # Below the kernel's ephemeral range (32768+), where client sockets take their ports.
-        base = rng.randrange(10_000, 32_768 - OPERATOR_PORT_OFFSET - count)
-        socks = []
-        ports = [
-            p + offset for p in range(base, base + count) for offset in (0, OPERATOR_PORT_OFFSET)
-        ]
-        try:
-            for port in ports:
-                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                socks.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    raise RuntimeError("no block of free ports found")
+    return free_ports(count, offsets=(0, OPERATOR_PORT_OFFSET))
 
 
 def wait_for(

@@ -16,7 +16,6 @@ import gzip
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +24,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from shopsim.gameday.sampler import free_ports
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILE = ROOT / "loadtests" / "locustfile.py"
@@ -42,27 +43,6 @@ PLAN = {
 }
 
 
-def _free_ports(count: int) -> int:
-    """The first of `count` consecutive free loopback ports."""
-    for _ in range(100):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = int(probe.getsockname()[1])
-        socks = []
-        try:
-            for port in range(base, base + count):
-                sock = socket.socket()
-                socks.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    raise RuntimeError("no block of free ports")
-
-
 def _arrivals(text: str) -> float:
     found = re.search(r"^shopsim_load_arrivals_total (\S+)$", text, re.M)
     assert found, "no shopsim_load_arrivals_total"
@@ -73,7 +53,7 @@ class Run:
     """One headless Locust run with `processes` workers (1: standalone), scraped as it goes."""
 
     def __init__(self, tmp: Path, host: str, processes: int, locustfile: Path) -> None:
-        self.port = _free_ports(processes + 1)
+        self.port = free_ports(processes + 1)
         self.ports = [self.port] + ([self.port + 1 + k for k in range(processes)] * (processes > 1))
         self.prefix = tmp / f"locust-{processes}-{locustfile.stem}-{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPSIM_")}

@@ -8,8 +8,6 @@ so CI and users see what is still missing rather than a made-up number.
 
 from __future__ import annotations
 
-import random
-import socket
 import tempfile
 import time
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 import httpx
 
 from shopsim.bench import bare, closedloop
+from shopsim.gameday.sampler import free_ports
 from shopsim.runner import Stack
 from shopsim.seed import apply, generate
 from shopsim.settings import OPERATOR_PORT_OFFSET, SERVICE_NAMES, Settings
@@ -34,27 +33,6 @@ NOT_MEASURED = {
 }
 
 
-def free_port_base(count: int) -> int:
-    """A loopback port base whose service and operator ports are all free now."""
-    rng = random.Random()
-    for _ in range(200):
-        base = rng.randrange(10_000, 32_768 - OPERATOR_PORT_OFFSET - count - 1)
-        ports = [p + o for p in range(base, base + count + 1) for o in (0, OPERATOR_PORT_OFFSET)]
-        socks = []
-        try:
-            for port in ports:
-                sock = socket.socket()
-                socks.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    raise RuntimeError("no free loopback ports")
-
-
 def _skus(settings: Settings) -> list[str]:
     listing = httpx.get(f"{settings.url('storefront')}/api/products", params={"limit": 100})
     return [p["sku"] for p in listing.json()["products"] if not p["doorbuster"]]
@@ -64,7 +42,8 @@ def run(*, quick: bool) -> dict[str, Any]:
     """Every measured figure, as a flat dict (None for what is not measured, with a reason)."""
     rounds, seconds, idle_s = (2, 3.0, 2.0) if quick else (4, 8.0, 10.0)
     concurrency = 16
-    base = free_port_base(len(SERVICE_NAMES))
+    # the services and their side ports, and one more port for the bare endpoint
+    base = free_ports(len(SERVICE_NAMES) + 1, offsets=(0, OPERATOR_PORT_OFFSET))
     bare_port = base + len(SERVICE_NAMES)  # reserved with the others
     with tempfile.TemporaryDirectory(prefix="shopsim-bench-") as tmp:
         settings = Settings(

@@ -119,21 +119,23 @@ class Sampler:
         self._http.close()
 
 
-def free_ports(count: int) -> int:
-    """The first of `count` consecutive free loopback ports, chosen at run time.
+def free_ports(count: int, offsets: tuple[int, ...] = (0,)) -> int:
+    """The first of `count` consecutive free loopback ports, chosen at run time; with
+    `offsets`, every port + each offset is free too (a store's service ports and side ports).
 
     Below the kernel's ephemeral range (32768 and up), so that no client socket takes one of
     them between this check and the load process binding it.
     """
     rng = random.Random()
     for _ in range(100):
-        base = rng.randrange(10_000, 32_768 - count)
+        base = rng.randrange(10_000, 32_768 - count - max(offsets))
         socks: list[socket.socket] = []
         try:
             for port in range(base, base + count):
-                sock = socket.socket()
-                socks.append(sock)
-                sock.bind(("127.0.0.1", port))
+                for offset in offsets:
+                    sock = socket.socket()
+                    socks.append(sock)
+                    sock.bind(("127.0.0.1", port + offset))
             return base
         except OSError:
             continue  # one of the next ports is taken: look elsewhere
