@@ -30,8 +30,16 @@ from shopsim.gameday.sampler import free_ports
 from shopsim.runner import Stack, port_in_use
 from shopsim.seed import SeedData, apply, generate
 from shopsim.settings import DEPENDENCIES, OPERATOR_PORT_OFFSET, SERVICE_NAMES, Settings
+from shopsim.verdict import exitcodes
 
 T = TypeVar("T")
+
+# The exit codes of a game day that ran to its end and judged the store. A test of the harness
+# (the run directory, the load processes, the data) accepts any of them: on a busy machine the
+# store may really breach an SLO, and that verdict is not what such a test checks.
+JUDGED = frozenset(
+    {exitcodes.OK, exitcodes.EXPECTATION, exitcodes.SLO, exitcodes.INTEGRITY, exitcodes.INVALID}
+)
 
 
 @pytest.fixture
@@ -289,3 +297,12 @@ def any_store(request: pytest.FixtureRequest, settings: Settings) -> Iterator[St
     s = make_store(settings)
     yield s
     s.close()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Load tests share one xdist group, so at most one runs at a time: two Locust runs on two
+    cores would make each other's arrivals late and their verdicts invalid."""
+    for item in items:
+        if item.get_closest_marker("load"):
+            item.add_marker(pytest.mark.xdist_group("load"))

@@ -26,6 +26,8 @@ FIELDS = {
 }
 
 
+@pytest.mark.processes
+@pytest.mark.load
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk not installed")
 def test_bench_quick_json_emits_every_field() -> None:
     out = subprocess.run(

@@ -104,6 +104,7 @@ def test_bad_input_exits_2_naming_the_argument(argv, named, capsys, tmp_path):
 
 
 @pytest.mark.processes
+@pytest.mark.load
 def test_a_short_real_search_writes_capacity_json(tmp_path, capsys):
     scenario = tmp_path / "tiny.yaml"
     scenario.write_text(TINY)

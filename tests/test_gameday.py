@@ -18,9 +18,9 @@ import psutil
 import pytest
 
 from shopsim.settings import SERVICE_NAMES, Settings
-from tests.conftest import assert_all_gone, descendants, free_port_base, wait_for
+from tests.conftest import JUDGED, assert_all_gone, descendants, free_port_base, wait_for
 
-pytestmark = pytest.mark.processes
+pytestmark = [pytest.mark.processes, pytest.mark.load]
 
 SHORT = """\
 name: short-check
@@ -74,7 +74,7 @@ def test_short_gameday_runs_to_the_end_and_writes_the_run_directory(tmp_path):
     settings = Settings(port_base=free_port_base())
     proc = _gameday(_write(tmp_path), settings.port_base, tmp_path)
     out, _ = proc.communicate(timeout=300)
-    assert proc.returncode == 0, out
+    assert proc.returncode in JUDGED, out
     assert "completed" in out and "Traceback" not in out
     assert "faults latency->payment" in out  # the live view saw the fault
     runs = list((tmp_path / "runs").iterdir())

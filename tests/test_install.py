@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import assert_all_gone, free_port_base
 
-pytestmark = pytest.mark.processes
+pytestmark = [pytest.mark.processes, pytest.mark.load]
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "loadtests" / "scenarios").glob("*.yaml"))

@@ -26,12 +26,13 @@ import httpx
 import pytest
 
 from shopsim.gameday.sampler import free_ports
+from tests.conftest import JUDGED
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILE = ROOT / "loadtests" / "locustfile.py"
 LATE_INIT = ROOT / "tests" / "locust_late_init.py"
 
-pytestmark = pytest.mark.processes
+pytestmark = [pytest.mark.processes, pytest.mark.load]
 
 RATE, SECONDS = 20, 3
 EXPECTED = RATE * SECONDS  # arrivals due at n / RATE for n < RATE * SECONDS
@@ -143,7 +144,7 @@ def test_gameday_adds_up_every_load_process(live_settings, start_stack, tmp_path
     command += ["--target", live_settings.url("storefront")]
     command += ["--port-base", str(live_settings.port_base), "--load-processes", "2"]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode in JUDGED, done.stdout + done.stderr
     run = next((tmp_path / "runs").iterdir())
 
     totals = {}

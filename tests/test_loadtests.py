@@ -36,7 +36,7 @@ if str(ROOT) not in sys.path:  # loadtests/ is a folder of the repository, not a
 from loadtests.plan import PlanError, check_loopback, parse_plan, read_plan  # noqa: E402
 from loadtests.schedule import Stage, arrival_times, expected_arrivals, target_at  # noqa: E402
 
-pytestmark = pytest.mark.processes
+pytestmark = [pytest.mark.processes, pytest.mark.load]
 
 LOCUSTFILE = ROOT / "loadtests" / "locustfile.py"
 HTTP_METHODS = {"GET", "POST"}

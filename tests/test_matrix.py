@@ -52,6 +52,7 @@ def test_matrix_refuses_an_unknown_dependency(capsys):
 
 
 @pytest.mark.processes
+@pytest.mark.load
 def test_design_facts_notifications_and_cart_outages(live_settings):
     found = run_matrix(
         live_settings,

@@ -14,7 +14,7 @@ from tests.catalogue_check import parsed, problems
 from tests.test_integration import buy_through_api
 from tests.test_loadtests import LocustRun
 
-pytestmark = pytest.mark.processes
+pytestmark = [pytest.mark.processes, pytest.mark.load]
 
 
 def test_a_running_store_and_load_export_exactly_the_catalogue(

@@ -22,7 +22,7 @@ from shopsim.prom.server import PrometheusServer
 from tests.conftest import free_port_base
 from tests.prom.tools import binary
 
-pytestmark = pytest.mark.processes
+pytestmark = [pytest.mark.processes, pytest.mark.load]
 
 SCALE = 2.0
 SCENARIO = """\

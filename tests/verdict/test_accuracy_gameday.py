@@ -12,7 +12,7 @@ import pytest
 from shopsim.settings import Settings
 from tests.conftest import free_port_base
 
-pytestmark = pytest.mark.processes
+pytestmark = [pytest.mark.processes, pytest.mark.load]
 CASE = "error-cart"  # cart answers half its requests with a 500: checkout and browsing suffer
 
 

@@ -15,7 +15,7 @@ import pytest
 from shopsim.gameday.bundled import resolve_scenario
 from tests.verdict.test_verdict_gameday import gameday
 
-pytestmark = pytest.mark.processes
+pytestmark = [pytest.mark.processes, pytest.mark.load]
 SCALE = "4"
 
 

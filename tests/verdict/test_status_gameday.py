@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, select
 from shopsim.services.storefront import statustables
 from tests.verdict.test_verdict_gameday import HERE, SCHEMA, gameday
 
-pytestmark = pytest.mark.processes
+pytestmark = [pytest.mark.processes, pytest.mark.load]
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from shopsim.settings import Settings
 from shopsim.verdict.report import build_report
 from tests.conftest import free_port_base
 
-pytestmark = pytest.mark.processes
+pytestmark = [pytest.mark.processes, pytest.mark.load]
 HERE = Path(__file__).parent
 SCHEMA = Path(__file__).parents[2] / "shopsim" / "verdict" / "report.schema.json"
 
