@@ -25,9 +25,14 @@ def _report(name: str, out: Path) -> tuple[int, dict]:
     return code, json.loads((run / "report.json").read_text())
 
 
+def _why(report: dict) -> str:
+    """What a failed assertion needs to be understood: validity, culprit, ranking, evidence."""
+    return json.dumps({k: report.get(k) for k in ("valid", "validity", "culprit")}, indent=1)
+
+
 def test_the_storm_stays_down_and_shedding_breaks_it(tmp_path):
     _, storm = _report("retry-storm", tmp_path / "storm")
-    assert storm["culprit"]["service"] == "payment"
+    assert storm["culprit"]["service"] == "payment", _why(storm)
     assert storm["metastable"] is True, storm["metastability"]
     assert storm["recovery_seconds"] is None
     evidence = storm["metastability"]["sustaining"]
