@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from shopsim.context import current
 from shopsim.errors import Conflict, NotFound, ShopsimError, Unprocessable
@@ -55,8 +56,8 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
     return Response(render_template(template, **context), status=status)
 
 
-def _see_other(endpoint: str, **values: Any) -> Response:
-    return redirect(url_for(endpoint, **values), 303)  # type: ignore[return-value]
+def _see_other(endpoint: str, **values: Any) -> BaseResponse:
+    return redirect(url_for(endpoint, **values), 303)
 
 
 def _form_int(name: str) -> int:
@@ -114,7 +115,7 @@ def product(sku: str) -> Response:
 
 
 @bp.post("/cart/items")
-def cart_add() -> Response:
+def cart_add() -> BaseResponse:
     """Add a product to the cart (from the product page)."""
     sku = request.form.get("sku", "")
     customer = session.signed_in()
@@ -136,14 +137,14 @@ def _cart_page(customer: Customer, status: int = 200, error: str | None = None) 
 
 
 @bp.get("/cart")
-def cart() -> Response:
+def cart() -> BaseResponse:
     """The cart: lines, subtotal, update and remove buttons, the way to checkout."""
     customer = session.signed_in()
     return session.login_first("/cart") if customer is None else _cart_page(customer)
 
 
 @bp.post("/cart/items/<sku>")
-def cart_update(sku: str) -> Response:
+def cart_update(sku: str) -> BaseResponse:
     """Set a line's quantity."""
     customer = session.signed_in()
     if customer is None:
@@ -159,7 +160,7 @@ def cart_update(sku: str) -> Response:
 
 
 @bp.post("/cart/items/<sku>/remove")
-def cart_remove(sku: str) -> Response:
+def cart_remove(sku: str) -> BaseResponse:
     """Remove a line."""
     customer = session.signed_in()
     if customer is None:
@@ -183,14 +184,14 @@ def _checkout_page(
 
 
 @bp.get("/checkout")
-def checkout() -> Response:
+def checkout() -> BaseResponse:
     """Order summary and the card form."""
     customer = session.signed_in()
     return session.login_first("/checkout") if customer is None else _checkout_page(customer)
 
 
 @bp.post("/checkout")
-def checkout_place() -> Response:
+def checkout_place() -> BaseResponse:
     """Place the order, then show its confirmation."""
     customer = session.signed_in()
     if customer is None:
@@ -215,7 +216,7 @@ def checkout_place() -> Response:
 
 
 @bp.get("/orders/<order_id>")
-def order(order_id: str) -> Response:
+def order(order_id: str) -> BaseResponse:
     """An order's confirmation."""
     customer = session.signed_in()
     if customer is None:
@@ -259,7 +260,7 @@ def registry(registry_id: int) -> Response:
 
 
 @bp.post("/registries/<int:registry_id>/gift")
-def gift(registry_id: int) -> Response:
+def gift(registry_id: int) -> BaseResponse:
     """Buy a registry item as a gift, then show the order."""
     customer = session.signed_in()
     if customer is None:
