@@ -9,7 +9,7 @@ raising it, so the loader can point at the exact line of the file.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -23,13 +23,14 @@ MAX_USERS = 10_000
 MAX_TIME_SCALE = 1000.0
 JOURNEYS = ("browser", "shopper", "gift_buyer")
 #: What a stop condition may watch: the table the orchestrator computes every second.
-STOP_METRICS = (
+StopMetric = Literal[
     "checkout_error_ratio",  # share of checkouts that failed
     "checkout_p95_seconds",
     "browse_error_ratio",  # share of browsing requests that failed
     "load_cpu_percent",  # the load process's own CPU
     "dropped_arrivals_per_s",  # open-model arrivals dropped at max_in_flight
-)
+]
+STOP_METRICS: tuple[str, ...] = get_args(StopMetric)
 RATIO_METRICS = frozenset({"checkout_error_ratio", "browse_error_ratio"})
 #: Figures of the verdict an expectation's `thresholds` may bound, as FIGURE_min or FIGURE_max.
 FIGURES: dict[str, str] = {
@@ -45,7 +46,8 @@ FIGURES: dict[str, str] = {
     "integrity_violations": "integrity violations found by the audit",
 }
 THRESHOLDS = tuple(sorted(f"{f}_{b}" for f in FIGURES for b in ("min", "max")))
-SLO_NAMES = ("checkout_availability", "checkout_latency", "browse_availability")
+SloName = Literal["checkout_availability", "checkout_latency", "browse_availability"]
+SLO_NAMES: tuple[str, ...] = get_args(SloName)
 DURATION_PATTERN = r"^\s*\d+(\.\d+)?\s*(ms|s|m|h)?\s*$"
 
 
