@@ -4,6 +4,9 @@ Each view that takes a body declares its request model with `@takes(Model)`; the
 parses the body with it and records it on the view, and the OpenAPI document is built from the
 same models. Routes under /api/customers/<id> check the customer exists before anything else.
 A dependency that fails answers 503 ``dependency_failed`` with an incident reference to quote.
+
+Its route list is the operation table in openapi.py (what each one takes and answers), which
+`tests/test_openapi.py` keeps equal to the routes below; a list here would be a third copy.
 """
 
 from __future__ import annotations

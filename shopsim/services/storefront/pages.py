@@ -1,5 +1,17 @@
 """The storefront's HTML pages: browse, cart, checkout, orders, registries (sign-in: session.py).
 
+GET  /                                featured products and the doorbusters
+GET  /search?q=&category=&offset=     search results, a page at a time
+GET  /products/<sku>                  one product, with an add-to-cart form
+POST /cart/items                      add to the cart (from the product page)
+GET  /cart                            the cart
+POST /cart/items/<sku>[/remove]       set a line's quantity (or remove the line)
+GET  /checkout, POST /checkout        the order summary and card form; placing the order
+GET  /orders/<order_id>               an order's confirmation
+GET  /registries?q=&kind=             find a gift registry
+GET  /registries/<id>                 its wished items, each with a "Buy as a gift" form
+POST /registries/<id>/gift            buy one as a gift
+
 Forms post back and redirect (303) on success; a refused form re-renders its page with a
 message and the 4xx status. Failures on the store's side go to the dog page (errorpages.py).
 Pages that need a customer send the browser to /login first.
