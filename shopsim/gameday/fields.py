@@ -89,24 +89,36 @@ def _seconds(value: Any) -> Any:
         raise ValueError(f"{value!r} is far too long") from None
 
 
-def _duration(*, positive: bool, most: float) -> Any:
-    """Seconds, written as a number or as text; `positive` refuses 0."""
+def _written(*, positive: bool, most: float) -> WithJsonSchema:
+    """The JSON Schema of a duration: a number of seconds or text; `positive` refuses 0."""
     low = {"exclusiveMinimum": 0} if positive else {"minimum": 0}
     number = {"type": "number", **low, "maximum": most}
     text = {"type": "string", "pattern": DURATION_PATTERN}
-    bounds = Field(gt=0, le=most) if positive else Field(ge=0, le=most)
-    return Annotated[
-        float,
-        BeforeValidator(_seconds),
-        bounds,
-        Field(allow_inf_nan=False),
-        WithJsonSchema({"anyOf": [number, text]}),
-    ]
+    return WithJsonSchema({"anyOf": [number, text]})
 
 
-Span = _duration(positive=True, most=MAX_RUN_S)  # how long something lasts
-Instant = _duration(positive=False, most=MAX_RUN_S)  # when, from the start of the run
-FaultSpan = _duration(positive=True, most=MAX_DURATION_S)  # every fault expires by itself
+# Spelled out rather than built by a function, so that mypy sees float seconds.
+Span = Annotated[  # how long something lasts
+    float,
+    BeforeValidator(_seconds),
+    Field(gt=0, le=MAX_RUN_S),
+    Field(allow_inf_nan=False),
+    _written(positive=True, most=MAX_RUN_S),
+]
+Instant = Annotated[  # when, from the start of the run
+    float,
+    BeforeValidator(_seconds),
+    Field(ge=0, le=MAX_RUN_S),
+    Field(allow_inf_nan=False),
+    _written(positive=False, most=MAX_RUN_S),
+]
+FaultSpan = Annotated[  # every fault expires by itself
+    float,
+    BeforeValidator(_seconds),
+    Field(gt=0, le=MAX_DURATION_S),
+    Field(allow_inf_nan=False),
+    _written(positive=True, most=MAX_DURATION_S),
+]
 
 
 Ratio = Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]

@@ -168,7 +168,9 @@ def burn(series: Series, report: dict[str, Any], slos: list[Slo], factor: float)
     for tier in [t for t in TIERS if t.severity == "page"]:
         long_s, short_s, _ = tier.windows(factor)
 
-        def draw(ax: Axes, tier: Any = tier, long_s: float = long_s, short_s: float = short_s):
+        def draw(
+            ax: Axes, tier: Any = tier, long_s: float = long_s, short_s: float = short_s
+        ) -> None:
             for slo in slos:
                 lb, sb = burn_rate(series, slo, long_s), burn_rate(series, slo, short_s)
                 size = [
