@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 from flask import Flask, Response, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -48,10 +49,18 @@ OPERATOR_PORT_ENVIRON = "shopsim.operator_port"
 DEPENDENCY, OVERLOAD, OWN = SERVER_ERROR_CAUSES
 
 
+class _InOrderJSON(DefaultJSONProvider):
+    """Flask's JSON, keys in the order the code builds them rather than sorted."""
+
+    sort_keys = False
+
+
 class _Flask(Flask):
     """Flask that notes on `g` the exception an error response is made from, whichever
     handler (the app's or a blueprint's) turns it into the response: the RED hook counts a
-    5xx by where it came from."""
+    5xx by where it came from. Its JSON keeps keys in the order they were built."""
+
+    json_provider_class = _InOrderJSON
 
     def handle_user_exception(self, e: Exception) -> Any:
         """Remember `e`, then let Flask find its handler."""
@@ -89,7 +98,6 @@ def create_app(
         static_folder="static" if service == "storefront" else None,
     )
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.json.sort_keys = False  # type: ignore[attr-defined]
 
     disable_created_metrics()  # *_created series double the scrape size and say nothing here
     registry = CollectorRegistry()

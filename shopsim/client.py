@@ -148,15 +148,24 @@ class Dependency:
         assert failure is not None  # every path out of the loop without a response sets it
         raise failure
 
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """Send and decode: the JSON body of a 2xx, a passed-through error for a caller mistake."""
+    def call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        """Send and decode: the JSON object of a 2xx, a passed-through error for a caller mistake.
+
+        Every shopsim service answers with a JSON object; a 2xx without one is the
+        dependency's failure, like a 5xx."""
         response = self.request(method, path, **kwargs)
         try:
             body = response.json() if response.content else None
         except ValueError:
             body = None
-        if response.status_code < 300:
+        if response.status_code < 300 and isinstance(body, dict):
             return body
+        if response.status_code < 300:
+            raise DependencyFailed(
+                self.name,
+                "server_error",
+                f"{self.name} answered {response.status_code} without a JSON object",
+            )
         if response.status_code in PASS_THROUGH_STATUSES:
             raise from_response(response.status_code, body, response.headers)
         raise DependencyFailed(

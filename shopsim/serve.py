@@ -89,7 +89,7 @@ def json_error_response(status: int, code: str, message: str, field: str) -> byt
     return head.encode("latin-1") + body
 
 
-class JsonErrorWorker(ThreadWorker):  # type: ignore[misc]
+class JsonErrorWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is untyped: its classes are Any
     """gunicorn's gthread worker, answering the requests gunicorn refuses in JSON, and telling
     admission control when a request arrives (before it waits for a thread) and is done."""
 
@@ -123,7 +123,7 @@ class JsonErrorWorker(ThreadWorker):  # type: ignore[misc]
             self.log.debug("could not send the refusal: the client is gone")
 
 
-class ServiceServer(BaseApplication):  # type: ignore[misc]
+class ServiceServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped: its classes are Any
     """A gunicorn application serving one shopsim service."""
 
     def __init__(self, service: str, settings: Settings) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import pytest
 
 from shopsim.services.notifications.sender import send_pending
@@ -284,6 +285,18 @@ def test_catalog_unreachable_is_503_for_browsing(store):
         response = store.client("storefront").get("/api/products")
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "dependency_failed"
+
+
+@pytest.mark.parametrize("body", [b"[]", b"", b"not json", b"null"])
+def test_catalog_answering_200_without_a_json_object_is_503(store, body):
+    def odd(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"Content-Type": "application/json"})
+
+    with store.transport("storefront", "catalog", httpx.MockTransport(odd)):
+        response = store.client("storefront").get("/api/products")
+    assert response.status_code == 503
+    error = response.get_json()["error"]
+    assert (error["code"], error["dependency"]) == ("dependency_failed", "catalog")
 
 
 # --- registries and gifts ------------------------------------------------------------------------

@@ -127,7 +127,7 @@ def main() -> None:
     port, threads = int(sys.argv[1]), int(sys.argv[2])
     die_with_parent()
 
-    class App(BaseApplication):  # type: ignore[misc]
+    class App(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped: its classes are Any
         def load_config(self) -> None:
             for key, value in {
                 "bind": f"127.0.0.1:{port}",

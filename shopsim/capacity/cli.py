@@ -40,7 +40,9 @@ QUICK = Plan(step_s=15.0, tolerance=0.20, max_steps=8)
 FULL = Plan(step_s=45.0, tolerance=0.10, max_steps=14)
 
 
-def add_parser(sub: argparse._SubParsersAction, port_base: Callable[..., None]) -> None:
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], port_base: Callable[..., None]
+) -> None:
     """Register `shopsim capacity` on the CLI."""
     p = sub.add_parser(
         "capacity", help="the highest arrival rate at which a scenario's SLOs hold (own store)"

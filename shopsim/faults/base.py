@@ -14,9 +14,10 @@ for logic faults, which ask `Faults.fires(Logic.X)`. A type that acts by itself 
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
@@ -26,6 +27,11 @@ from shopsim.validation import Model
 
 class NoParams(Model):
     """For fault types without parameters."""
+
+
+#: A fault type's own parameters model. Covariant, so the table can hold every type as a
+#: `FaultType[BaseModel]`; sound because `params` is read-only.
+P = TypeVar("P", bound=BaseModel, covariant=True)
 
 
 @dataclass(frozen=True)
@@ -63,10 +69,12 @@ class Reset:
 
 @dataclass(frozen=True)
 class Limit:
-    """At most `concurrency` requests at a time; the rest wait up to `wait_s`, then get 503."""
+    """At most `concurrency` requests at a time, each holding a slot of `gate` (the fault's
+    own, shared by every request it limits); the rest wait up to `wait_s`, then get 503."""
 
     concurrency: int
     wait_s: float
+    gate: threading.Semaphore = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -90,8 +98,12 @@ class Handle(Protocol):
         ...
 
 
-class FaultType:
-    """Base class of every fault type. Subclasses set the class variables and `decide`."""
+class FaultType(Generic[P]):
+    """Base class of every fault type. Subclasses set the class variables and `decide`.
+
+    A type names its Params model twice, as the type argument (`FaultType[LatencyParams]`, so
+    `self.params` is typed) and as `Params` (which the spec validates against at run time);
+    the table's test checks that the two agree."""
 
     #: The type name used in specs, the CLI and metrics.
     name: ClassVar[str]
@@ -110,8 +122,13 @@ class FaultType:
     #: True for types that act continuously while active (cpu_burn...), not per request.
     ambient: ClassVar[bool] = False
 
-    def __init__(self, params: BaseModel) -> None:
-        self.params = params
+    def __init__(self, params: P) -> None:
+        self._params = params
+
+    @property
+    def params(self) -> P:
+        """This fault's parameters, validated against `Params`."""
+        return self._params
 
     def takes(self) -> Mapping[str, float]:
         """What this fault takes from its service's budgets (budget.py), e.g. memory_mb."""

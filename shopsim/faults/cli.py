@@ -59,7 +59,9 @@ def _usage_error(err: ShopsimError) -> str:
     return f"{option}: {err.message}" if field else err.message
 
 
-def add_parser(sub: argparse._SubParsersAction, port_base: Callable[..., None]) -> None:
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], port_base: Callable[..., None]
+) -> None:
     """Register `shopsim fault ...` on the CLI."""
     fault = sub.add_parser("fault", help="add, list and remove faults on a running store")
     actions = fault.add_subparsers(dest="fault_command", required=True)

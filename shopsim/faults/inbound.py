@@ -82,14 +82,13 @@ def init_app(app: Flask, faults: Faults, operator_prefixes: tuple[str, ...]) -> 
             elif isinstance(action, Reset):
                 g.fault_reset = True
             elif isinstance(action, Limit):
-                gate = fault.kind.gate  # type: ignore[attr-defined]
-                if not gate.acquire(timeout=action.wait_s):
+                if not action.gate.acquire(timeout=action.wait_s):
                     raise Unavailable(
                         f"{faults.service} is throttled to {action.concurrency} at a time",
                         code="throttled",
                         headers={"Retry-After": "1"},
                     )
-                g.setdefault("fault_gates", []).append(gate)
+                g.setdefault("fault_gates", []).append(action.gate)
         return None
 
     @app.after_request

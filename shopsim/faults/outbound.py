@@ -13,6 +13,8 @@ inbound hang, outage or reset on the target would reach the caller as a 200 with
 
 from __future__ import annotations
 
+import threading
+
 import httpx
 
 from shopsim.faults.base import Delay, Hang, Limit, Refuse, Reset, Respond
@@ -28,7 +30,7 @@ class FaultTransport(httpx.BaseTransport):
         self._dependency = dependency
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        gates = []
+        gates: list[threading.Semaphore] = []
         try:
             reset = False
             for fault in self._faults.outbound(self._dependency):
@@ -55,10 +57,9 @@ class FaultTransport(httpx.BaseTransport):
                 elif isinstance(action, Reset):
                     reset = True
                 elif isinstance(action, Limit):
-                    gate = fault.kind.gate  # type: ignore[attr-defined]
-                    if not gate.acquire(timeout=action.wait_s):
+                    if not action.gate.acquire(timeout=action.wait_s):
                         raise httpx.PoolTimeout("fault: throttled", request=request)
-                    gates.append(gate)
+                    gates.append(action.gate)
             response = self._inner.handle_request(request)
             if reset:
                 response.read()  # the work happened; the answer is lost on the way back

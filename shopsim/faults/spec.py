@@ -86,7 +86,7 @@ class FaultSpec(BaseModel):
             self._params = parse_model(FAULT_TYPES[self.type].Params, self.params, "params")
         return self._params
 
-    def kind(self) -> FaultType:
+    def kind(self) -> FaultType[BaseModel]:
         """A new instance of the fault's type, with its parameters."""
         return FAULT_TYPES[self.type](self.params_model())
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import CollectorRegistry
+from pydantic import BaseModel
 
 from shopsim.errors import Conflict
 from shopsim.faults import budget
@@ -42,7 +43,7 @@ class ActiveFault:
     """One installed fault and its running state."""
 
     spec: FaultSpec
-    kind: FaultType
+    kind: FaultType[BaseModel]
     started_at: float  # wall clock, for listings
     expires_at: float  # monotonic clock, for expiry
     rng: random.Random

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from pydantic import BaseModel
+
 from shopsim.faults.base import FaultType
 from shopsim.faults.types.cache_off import CacheOff
 from shopsim.faults.types.cpu_burn import CpuBurn
@@ -27,7 +29,7 @@ from shopsim.faults.types.poison_message import PoisonMessage
 from shopsim.faults.types.reset import ResetFault
 from shopsim.faults.types.throttle import Throttle
 
-FAULT_TYPES: MappingProxyType[str, type[FaultType]] = MappingProxyType(
+FAULT_TYPES: MappingProxyType[str, type[FaultType[BaseModel]]] = MappingProxyType(
     {
         str(cls.name): cls
         for cls in (

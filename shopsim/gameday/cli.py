@@ -48,7 +48,9 @@ def _target(text: str) -> int:
     return port
 
 
-def add_parser(sub: argparse._SubParsersAction, port_base: Callable[..., None]) -> None:
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], port_base: Callable[..., None]
+) -> None:
     """Register `shopsim gameday` on the CLI."""
     game = sub.add_parser("gameday", help="run a scenario: store, load, faults, samples, report")
     game.add_argument(
@@ -99,7 +101,7 @@ def add_parser(sub: argparse._SubParsersAction, port_base: Callable[..., None]) 
     port_base(game)
 
 
-def add_scenarios_parser(sub: argparse._SubParsersAction) -> None:
+def add_scenarios_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `shopsim scenarios` on the CLI."""
     sub.add_parser("scenarios", help="list the built-in scenarios: shopsim gameday NAME runs one")
 

@@ -9,7 +9,7 @@ raising it, so the loader can point at the exact line of the file.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -23,13 +23,14 @@ MAX_USERS = 10_000
 MAX_TIME_SCALE = 1000.0
 JOURNEYS = ("browser", "shopper", "gift_buyer")
 #: What a stop condition may watch: the table the orchestrator computes every second.
-STOP_METRICS = (
+StopMetric = Literal[
     "checkout_error_ratio",  # share of checkouts that failed
     "checkout_p95_seconds",
     "browse_error_ratio",  # share of browsing requests that failed
     "load_cpu_percent",  # the load process's own CPU
     "dropped_arrivals_per_s",  # open-model arrivals dropped at max_in_flight
-)
+]
+STOP_METRICS: tuple[str, ...] = get_args(StopMetric)
 RATIO_METRICS = frozenset({"checkout_error_ratio", "browse_error_ratio"})
 #: Figures of the verdict an expectation's `thresholds` may bound, as FIGURE_min or FIGURE_max.
 FIGURES: dict[str, str] = {
@@ -45,7 +46,8 @@ FIGURES: dict[str, str] = {
     "integrity_violations": "integrity violations found by the audit",
 }
 THRESHOLDS = tuple(sorted(f"{f}_{b}" for f in FIGURES for b in ("min", "max")))
-SLO_NAMES = ("checkout_availability", "checkout_latency", "browse_availability")
+SloName = Literal["checkout_availability", "checkout_latency", "browse_availability"]
+SLO_NAMES: tuple[str, ...] = get_args(SloName)
 DURATION_PATTERN = r"^\s*\d+(\.\d+)?\s*(ms|s|m|h)?\s*$"
 
 
@@ -87,24 +89,36 @@ def _seconds(value: Any) -> Any:
         raise ValueError(f"{value!r} is far too long") from None
 
 
-def _duration(*, positive: bool, most: float) -> Any:
-    """Seconds, written as a number or as text; `positive` refuses 0."""
+def _written(*, positive: bool, most: float) -> WithJsonSchema:
+    """The JSON Schema of a duration: a number of seconds or text; `positive` refuses 0."""
     low = {"exclusiveMinimum": 0} if positive else {"minimum": 0}
     number = {"type": "number", **low, "maximum": most}
     text = {"type": "string", "pattern": DURATION_PATTERN}
-    bounds = Field(gt=0, le=most) if positive else Field(ge=0, le=most)
-    return Annotated[
-        float,
-        BeforeValidator(_seconds),
-        bounds,
-        Field(allow_inf_nan=False),
-        WithJsonSchema({"anyOf": [number, text]}),
-    ]
+    return WithJsonSchema({"anyOf": [number, text]})
 
 
-Span = _duration(positive=True, most=MAX_RUN_S)  # how long something lasts
-Instant = _duration(positive=False, most=MAX_RUN_S)  # when, from the start of the run
-FaultSpan = _duration(positive=True, most=MAX_DURATION_S)  # every fault expires by itself
+# Spelled out rather than built by a function, so that mypy sees float seconds.
+Span = Annotated[  # how long something lasts
+    float,
+    BeforeValidator(_seconds),
+    Field(gt=0, le=MAX_RUN_S),
+    Field(allow_inf_nan=False),
+    _written(positive=True, most=MAX_RUN_S),
+]
+Instant = Annotated[  # when, from the start of the run
+    float,
+    BeforeValidator(_seconds),
+    Field(ge=0, le=MAX_RUN_S),
+    Field(allow_inf_nan=False),
+    _written(positive=False, most=MAX_RUN_S),
+]
+FaultSpan = Annotated[  # every fault expires by itself
+    float,
+    BeforeValidator(_seconds),
+    Field(gt=0, le=MAX_DURATION_S),
+    Field(allow_inf_nan=False),
+    _written(positive=True, most=MAX_DURATION_S),
+]
 
 
 Ratio = Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]

@@ -23,7 +23,8 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-Key = tuple[str, frozenset[tuple[str, str]]]
+LabelSet = frozenset[tuple[str, str]]
+Key = tuple[str, LabelSet]
 
 
 @dataclass
@@ -47,9 +48,9 @@ class Snapshot:
                     out += value
         return out
 
-    def series(self, name: str, sources: Iterable[str] | None = None) -> dict[frozenset, float]:
+    def series(self, name: str, sources: Iterable[str] | None = None) -> dict[LabelSet, float]:
         """Every label set of `name` (summed across sources) -> value."""
-        out: dict[frozenset, float] = {}
+        out: dict[LabelSet, float] = {}
         for source, samples in self.values.items():
             if sources is not None and source not in sources:
                 continue

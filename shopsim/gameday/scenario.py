@@ -25,15 +25,15 @@ from shopsim.faults.policy import ResiliencePatch
 from shopsim.gameday.faultentry import FaultEntry
 from shopsim.gameday.fields import (
     RATIO_METRICS,
-    SLO_NAMES,
-    STOP_METRICS,
     THRESHOLDS,
     Base,
     Instant,
     Number,
     Ratio,
     ServiceName,
+    SloName,
     Span,
+    StopMetric,
     check_time_scale,
     fmt_s,
     problem,
@@ -122,11 +122,11 @@ class Expectations(Base):
     integrity_clean: bool | None = Field(
         default=None, description="false: data is expected to be harmed"
     )
-    slo_breaches: list[Literal[SLO_NAMES]] | None = Field(  # type: ignore[valid-type]
+    slo_breaches: list[SloName] | None = Field(
         default=None,
         description="SLOs this rehearsal is expected to breach (any other breach fails it)",
     )
-    thresholds: dict[Literal[THRESHOLDS], Number] = Field(  # type: ignore[valid-type]
+    thresholds: dict[Literal[THRESHOLDS], Number] = Field(  # type: ignore[valid-type]  # mypy wants literal values; these are built from FIGURES
         default_factory=dict,
         description="bounds on the verdict's figures: FIGURE_min or FIGURE_max -> number",
     )
@@ -159,7 +159,7 @@ class StatusPage(Base):
 class StopCondition(Base):
     """End the run early when `metric` stays above (or below) a value `for` this long."""
 
-    metric: Literal[STOP_METRICS]  # type: ignore[valid-type]
+    metric: StopMetric
     above: Number | None = None
     below: Number | None = None
     for_s: Instant = Field(alias="for")

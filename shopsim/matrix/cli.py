@@ -25,7 +25,9 @@ def _dependency(text: str) -> str:
     return text
 
 
-def add_parser(sub: argparse._SubParsersAction, port_base: Callable[..., None]) -> None:
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], port_base: Callable[..., None]
+) -> None:
     """Register `shopsim matrix` on the CLI."""
     p = sub.add_parser(
         "matrix", help="which journeys survive each dependency's outage and crash (own store)"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from shopsim.metrics.catalogue import SECTIONS, business, common
 from shopsim.metrics.catalogue.values import LABELS, LOAD, SERVICES
@@ -15,7 +16,7 @@ from shopsim.metrics.definition import Metric
 PATH = Path(__file__).parent / "METRICS.md"
 
 
-def _sources(metric: Metric) -> str:
+def _sources(metric: Metric[Any]) -> str:
     if metric.sources == (LOAD,):
         return "load generator"
     if metric.sources == SERVICES:
@@ -23,7 +24,7 @@ def _sources(metric: Metric) -> str:
     return ", ".join(metric.sources)
 
 
-def _labels(metric: Metric) -> str:
+def _labels(metric: Metric[Any]) -> str:
     out = []
     for label in metric.labels:
         values = metric.values.get(label)
@@ -31,14 +32,14 @@ def _labels(metric: Metric) -> str:
     return ", ".join(out) or "-"
 
 
-def _meaning(metric: Metric) -> str:
+def _meaning(metric: Metric[Any]) -> str:
     notes = [metric.help]
     if metric.appears:
         notes.append(f"Appears {metric.appears}.")
     return " ".join(notes).replace("|", "\\|")
 
 
-def _section(title: str, metrics: tuple[Metric, ...]) -> list[str]:
+def _section(title: str, metrics: tuple[Metric[Any], ...]) -> list[str]:
     lines = [f"## {title}", "", "| metric | type | unit | labels | exported by | meaning |"]
     lines.append("| --- | --- | --- | --- | --- | --- |")
     for m in metrics:

@@ -18,7 +18,9 @@ from shopsim.verdict.slo import factor_for
 DEFAULT_LOAD_PORT = 9646  # loadtests/plan.py's default metrics_port
 
 
-def add_parser(sub: argparse._SubParsersAction, port_base: Callable[..., None]) -> None:
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], port_base: Callable[..., None]
+) -> None:
     """Register `shopsim prometheus-config` on the CLI."""
     p = sub.add_parser(
         "prometheus-config",

@@ -10,7 +10,7 @@ from shopsim.argtypes import directory
 from shopsim.prom.export import ExportError, export_run
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `shopsim export` on the CLI."""
     p = sub.add_parser("export", help="turn a finished run's samples into Prometheus TSDB blocks")
     p.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a game day's run directory")

@@ -77,7 +77,8 @@ def read_alerts(run_dir: Path) -> dict[str, Any] | None:
     path = Path(run_dir) / "prometheus" / ALERTS_FILE
     if not path.exists():
         return None
-    return json.loads(path.read_text())
+    record: dict[str, Any] = json.loads(path.read_text())  # as record_alerts wrote it
+    return record
 
 
 def compare(verdict: list[dict[str, Any]], prom: dict[str, Any]) -> dict[str, Any]:

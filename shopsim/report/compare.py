@@ -206,7 +206,9 @@ def compare(a: dict[str, Any], b: dict[str, Any], tol: dict[str, float]) -> list
     )
 
 
-def as_json(a: dict[str, Any], b: dict[str, Any], rows: list[Row], tol: dict[str, float]) -> dict:
+def as_json(
+    a: dict[str, Any], b: dict[str, Any], rows: list[Row], tol: dict[str, float]
+) -> dict[str, Any]:
     """The comparison as `--json` prints it."""
     return {
         "a": {"scenario": a.get("scenario"), "run_dir": a.get("run_dir")},

@@ -28,7 +28,7 @@ class CompareError(ValueError):
     """A bad argument; the message names it."""
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `shopsim compare` on the CLI."""
     p = sub.add_parser(
         "compare",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -24,7 +24,10 @@ from shopsim.verdict.arith import Values, quantile  # noqa: E402
 from shopsim.verdict.series import Histo, Series  # noqa: E402
 from shopsim.verdict.slo import TIERS, Slo  # noqa: E402
 
-STYLE: dict[str, Any] = {
+if TYPE_CHECKING:  # newer than the oldest matplotlib we take; the annotation is never run
+    from matplotlib.typing import RcKeyType
+
+STYLE: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",
     "font.size": 9,
     "axes.grid": True,
@@ -73,7 +76,7 @@ def _legend_keys(ax: Axes, report: dict[str, Any]) -> None:
 def _figure(
     report: dict[str, Any], t: list[float], panels: list[tuple[str, Callable[[Axes], None]]]
 ) -> str:
-    with plt.rc_context(STYLE):  # type: ignore[arg-type]
+    with plt.rc_context(STYLE):
         fig, axes = plt.subplots(
             len(panels), 1, figsize=(WIDTH_IN, 2.3 * len(panels)), sharex=True, squeeze=False
         )
@@ -165,7 +168,9 @@ def burn(series: Series, report: dict[str, Any], slos: list[Slo], factor: float)
     for tier in [t for t in TIERS if t.severity == "page"]:
         long_s, short_s, _ = tier.windows(factor)
 
-        def draw(ax: Axes, tier: Any = tier, long_s: float = long_s, short_s: float = short_s):
+        def draw(
+            ax: Axes, tier: Any = tier, long_s: float = long_s, short_s: float = short_s
+        ) -> None:
             for slo in slos:
                 lb, sb = burn_rate(series, slo, long_s), burn_rate(series, slo, short_s)
                 size = [

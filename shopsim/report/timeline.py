@@ -74,12 +74,12 @@ def events(report: dict[str, Any]) -> list[Event]:
             )
         else:
             out.append(Event("detection", None, "NOT detected: no alert fired"))
-    comm = report.get("communication")
+    comm = report.get("communication") or {}
     if silent(report):
         why = "no status page scoring in this run" if not comm else "auto-posting off"
         out.append(Event("first status post", None, f"silent: customers were told nothing ({why})"))
     else:
-        post = comm["posts"][0]  # type: ignore[index]
+        post = comm["posts"][0]
         out.append(
             Event("first status post", post["at_s"], f"[{post['status']}] {post['message']}")
         )

@@ -54,7 +54,9 @@ def declared_roots(scenario_name: str, culprit: str | None) -> list[str]:
     return [culprit]
 
 
-def add_parser(sub: argparse._SubParsersAction, port_base: Callable[..., None]) -> None:
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], port_base: Callable[..., None]
+) -> None:
     """Register `shopsim accuracy` on the CLI."""
     acc = sub.add_parser(
         "accuracy", help="run the accuracy suite: shopsim's culprit and a baseline, AC@1/AC@3"

@@ -24,7 +24,7 @@ from shopsim.verdict.series import Series
 from shopsim.verdict.summary import summarise
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `shopsim report` on the CLI."""
     report = sub.add_parser("report", help="rebuild a finished run's verdict and report")
     report.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a game day's directory")

@@ -45,7 +45,8 @@ class Source:
     times: list[float] = field(default_factory=list)
     columns: dict[str, int] = field(default_factory=dict)  # raw series key -> column
     keys: list[tuple[str, Labels]] = field(default_factory=list)  # column -> (name, labels)
-    rows: list[array] = field(default_factory=list)  # per scrape: column -> value (NaN: absent)
+    # per scrape: column -> value (NaN: absent)
+    rows: list[array[float]] = field(default_factory=list)
     by_name: dict[str, list[int]] = field(default_factory=dict)  # metric name -> columns
 
     def column(self, key: str) -> int:

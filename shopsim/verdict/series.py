@@ -12,6 +12,7 @@ a fault injector would also show.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from shopsim.verdict import names as N
@@ -104,7 +105,11 @@ def _sum_gauge(samples: Samples, name: str, sources: list[str], **match: str) ->
 
 
 def _histo(
-    samples: Samples, base: str, sources: list[str], keep=lambda labels: True, **match: str
+    samples: Samples,
+    base: str,
+    sources: list[str],
+    keep: Callable[[dict[str, str]], bool] = lambda labels: True,
+    **match: str,
 ) -> Histo:
     n = len(samples.rounds)
     buckets: dict[float, list[Values]] = {}

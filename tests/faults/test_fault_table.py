@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import typing
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,13 @@ def test_every_type_has_a_strict_params_model(name):
     assert params.model_config.get("extra") == "forbid"
     params()  # every parameter has a default: `shopsim fault add <type>` needs no --param
     params.model_json_schema()  # GET /_chaos/types can describe it
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_type_is_typed_with_the_params_it_validates(name):
+    cls = FAULT_TYPES[name]
+    (base,) = [b for b in cls.__orig_bases__ if typing.get_origin(b) is FaultType]
+    assert typing.get_args(base) == (cls.Params,), f"{name}: FaultType[...] is not its Params"
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -7,11 +7,11 @@ but each lookup costs a query. The cache (shopsim.services.catalog.cache.Product
 
 from __future__ import annotations
 
-from shopsim.faults.base import FaultType
+from shopsim.faults.base import FaultType, NoParams
 from shopsim.faults.logic import Logic
 
 
-class CacheOff(FaultType):
+class CacheOff(FaultType[NoParams]):
     name = Logic.CACHE_OFF
     summary = "catalog's product cache is bypassed: each lookup is a query, counted as a bypass"
     directions = ("inbound",)

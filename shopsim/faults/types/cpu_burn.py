@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shopsim.faults.base import FaultType, Handle
 from shopsim.faults.target import Target
@@ -25,7 +25,7 @@ class CpuBurnParams(Model):
     threads: Annotated[int, Field(ge=1, le=4)] = 1
 
 
-class CpuBurn(FaultType):
+class CpuBurn(FaultType[CpuBurnParams]):
     name = "cpu_burn"
     summary = "threads burner threads spin percent of each round in the target, holding the GIL"
     Params = CpuBurnParams
@@ -33,7 +33,7 @@ class CpuBurn(FaultType):
     ambient = True
     round_s: ClassVar[float] = 0.1  # short enough that stop() is prompt
 
-    def __init__(self, params: BaseModel) -> None:
+    def __init__(self, params: CpuBurnParams) -> None:
         super().__init__(params)
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -46,12 +46,11 @@ class CpuBurn(FaultType):
 
     def takes(self) -> Mapping[str, float]:
         """Its share of the service's budget."""
-        p: CpuBurnParams = self.params  # type: ignore[assignment]
-        return {"burner_threads": float(p.threads)}
+        return {"burner_threads": float(self.params.threads)}
 
     def start(self, fault: Handle, target: Target) -> None:
         """Start the burner threads."""
-        p: CpuBurnParams = self.params  # type: ignore[assignment]
+        p = self.params
         self._rounds = [0] * p.threads
         for i in range(p.threads):
             thread = threading.Thread(
@@ -64,7 +63,7 @@ class CpuBurn(FaultType):
             thread.start()
 
     def _burn(self, fault: Handle, index: int) -> None:
-        p: CpuBurnParams = self.params  # type: ignore[assignment]
+        p = self.params
         while not self._stopping.is_set() and time.monotonic() < fault.expires_at:
             started = time.perf_counter()
             self._rounds[index] += 1

@@ -25,7 +25,7 @@ class CrashParams(Model):
     restart_after_s: Annotated[float | None, Field(ge=0, le=3600, allow_inf_nan=False)] = None
 
 
-class Crash(FaultType):
+class Crash(FaultType[CrashParams]):
     name = "crash"
     summary = "SIGKILL the target's processes; its supervisor restarts it after restart_after_s"
     Params = CrashParams
@@ -36,7 +36,7 @@ class Crash(FaultType):
         """Draw once; if it fires, the service kills itself moments after answering."""
         if fault.draw() is None:
             return  # this time the process survives: nothing happens for the fault's duration
-        p: CrashParams = self.params  # type: ignore[assignment]
+        p = self.params
         left = max(0.0, fault.expires_at - time.monotonic())
         after = left if p.restart_after_s is None else min(p.restart_after_s, left)
         target.crash(after)

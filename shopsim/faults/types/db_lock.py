@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shopsim.faults.base import FaultType, Handle
 from shopsim.faults.target import LockScope, Target
@@ -29,7 +29,7 @@ class DbLockParams(Model):
     scope: LockScope = "hot_rows"
 
 
-class DbLock(FaultType):
+class DbLock(FaultType[DbLockParams]):
     name = "db_lock"
     summary = "holds a lock on the target's hot rows (or table) for hold_s, every pause_s"
     Params = DbLockParams
@@ -37,7 +37,7 @@ class DbLock(FaultType):
     ambient = True
     time_scale: ClassVar[float] = 1.0  # tests shrink it to run many cycles quickly
 
-    def __init__(self, params: BaseModel) -> None:
+    def __init__(self, params: DbLockParams) -> None:
         super().__init__(params)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -60,7 +60,7 @@ class DbLock(FaultType):
         self._stopping.wait(max(0.0, min(seconds * self.time_scale, deadline - time.monotonic())))
 
     def _run(self, fault: Handle, target: Target) -> None:
-        p: DbLockParams = self.params  # type: ignore[assignment]
+        p = self.params
         while not self._stopping.is_set() and time.monotonic() < fault.expires_at:
             self.rounds += 1
             if fault.draw() is not None:

@@ -27,13 +27,13 @@ class DbSlowParams(Model):
     jitter_ms: Millis = 0.0
 
 
-class DbSlow(FaultType):
+class DbSlow(FaultType[DbSlowParams]):
     name = Logic.DB_SLOW
     summary = "delays each of the target's database statements by ms (+- jitter_ms)"
     Params = DbSlowParams
     directions = ("inbound",)
 
     def decide(self, rng: random.Random, now: float) -> Action | None:
-        p: DbSlowParams = self.params  # type: ignore[assignment]
+        p = self.params
         jitter = rng.uniform(-p.jitter_ms, p.jitter_ms) if p.jitter_ms else 0.0
         return Delay(max(0.0, p.ms + jitter) / 1000.0)

@@ -6,11 +6,11 @@ key per try; payment does nothing wrong.
 
 from __future__ import annotations
 
-from shopsim.faults.base import FaultType
+from shopsim.faults.base import FaultType, NoParams
 from shopsim.faults.logic import Logic
 
 
-class DuplicateCharge(FaultType):
+class DuplicateCharge(FaultType[NoParams]):
     """Checkout pays through `services/checkout/duplicate_charge.py` instead of its keyed steps."""
 
     name = Logic.DUPLICATE_CHARGE

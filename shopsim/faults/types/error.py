@@ -17,14 +17,14 @@ class ErrorParams(Model):
     retry_after_s: Annotated[int, Field(ge=0, le=3600)] | None = None
 
 
-class Error(FaultType):
+class Error(FaultType[ErrorParams]):
     name = "error"
     request_fault = True
     summary = "answers status (500, 503, 429...) with a JSON body, without doing the work"
     Params = ErrorParams
 
     def decide(self, rng: random.Random, now: float) -> Action | None:
-        p: ErrorParams = self.params  # type: ignore[assignment]
+        p = self.params
         body = p.body or {"error": {"code": "injected_fault", "message": f"fault: {p.status}"}}
         headers = {"Retry-After": str(p.retry_after_s)} if p.retry_after_s is not None else {}
         return Respond(p.status, body, headers)

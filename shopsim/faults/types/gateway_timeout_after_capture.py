@@ -20,7 +20,7 @@ class GatewayTimeoutParams(Model):
     hang_s: Annotated[float, Field(ge=0.1, le=120, allow_inf_nan=False)] = 5.0
 
 
-class GatewayTimeoutAfterCapture(FaultType):
+class GatewayTimeoutAfterCapture(FaultType[GatewayTimeoutParams]):
     """Payment's capture holds its committed answer (payment.views `_hold_answer`)."""
 
     name = Logic.GATEWAY_TIMEOUT_AFTER_CAPTURE

@@ -15,12 +15,11 @@ class HangParams(Model):
     seconds: Annotated[float, Field(gt=0, le=300, allow_inf_nan=False)] = 30.0
 
 
-class HangFault(FaultType):
+class HangFault(FaultType[HangParams]):
     name = "hang"
     request_fault = True
     summary = "holds the request for seconds (past the caller's timeout), then drops it"
     Params = HangParams
 
     def decide(self, rng: random.Random, now: float) -> Action | None:
-        p: HangParams = self.params  # type: ignore[assignment]
-        return Hang(p.seconds)
+        return Hang(self.params.seconds)

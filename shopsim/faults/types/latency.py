@@ -20,14 +20,14 @@ class LatencyParams(Model):
     distribution: Literal["uniform", "lognormal"] = "uniform"
 
 
-class Latency(FaultType):
+class Latency(FaultType[LatencyParams]):
     name = "latency"
     request_fault = True
     summary = "adds ms (+- jitter_ms, or lognormal around ms) before the request is handled"
     Params = LatencyParams
 
     def decide(self, rng: random.Random, now: float) -> Action | None:
-        p: LatencyParams = self.params  # type: ignore[assignment]
+        p = self.params
         if p.distribution == "lognormal" and p.ms > 0:
             # median ms; jitter_ms sets the spread (sigma of the underlying normal)
             sigma = math.log1p(p.jitter_ms / p.ms) if p.jitter_ms else 0.25

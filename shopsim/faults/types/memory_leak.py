@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Annotated, ClassVar
 
 from prometheus_client import Gauge
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shopsim.faults.base import FaultType, Handle
 from shopsim.faults.target import Target
@@ -29,7 +29,7 @@ class MemoryLeakParams(Model):
     max_mb: Annotated[float, Field(ge=1, le=2048, allow_inf_nan=False)] = 256.0
 
 
-class MemoryLeak(FaultType):
+class MemoryLeak(FaultType[MemoryLeakParams]):
     name = "memory_leak"
     summary = "holds mb_per_s more MiB every second, up to max_mb; freed when it ends"
     Params = MemoryLeakParams
@@ -37,7 +37,7 @@ class MemoryLeak(FaultType):
     ambient = True
     round_s: ClassVar[float] = 0.1
 
-    def __init__(self, params: BaseModel) -> None:
+    def __init__(self, params: MemoryLeakParams) -> None:
         super().__init__(params)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -48,8 +48,7 @@ class MemoryLeak(FaultType):
 
     def takes(self) -> Mapping[str, float]:
         """Its share of the service's budget."""
-        p: MemoryLeakParams = self.params  # type: ignore[assignment]
-        return {"memory_mb": p.max_mb}
+        return {"memory_mb": self.params.max_mb}
 
     def start(self, fault: Handle, target: Target) -> None:
         """Start leaking."""
@@ -63,7 +62,7 @@ class MemoryLeak(FaultType):
         self._thread.start()
 
     def _leak(self, fault: Handle) -> None:
-        p: MemoryLeakParams = self.params  # type: ignore[assignment]
+        p = self.params
         cap, per_round = int(p.max_mb * MIB), int(p.mb_per_s * MIB * self.round_s)
         due = time.monotonic()
         while not self._stopping.is_set() and time.monotonic() < fault.expires_at:

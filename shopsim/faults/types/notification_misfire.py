@@ -15,11 +15,11 @@ Probability: drawn per gift alert sent (order confirmations never draw).
 
 from __future__ import annotations
 
-from shopsim.faults.base import FaultType
+from shopsim.faults.base import FaultType, NoParams
 from shopsim.faults.logic import Logic
 
 
-class NotificationMisfire(FaultType):
+class NotificationMisfire(FaultType[NoParams]):
     """Gift alerts go to every customer, greeted "Hi Customer,", instead of the subscribers."""
 
     name = Logic.NOTIFICATION_MISFIRE

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import random
 
-from shopsim.faults.base import Action, FaultType, Refuse
+from shopsim.faults.base import Action, FaultType, NoParams, Refuse
 
 
-class Outage(FaultType):
+class Outage(FaultType[NoParams]):
     name = "outage"
     request_fault = True
     summary = "callers' connections to the target fail (refused); direct clients are cut off"

@@ -14,11 +14,11 @@ Probability: drawn per sender round.
 
 from __future__ import annotations
 
-from shopsim.faults.base import FaultType
+from shopsim.faults.base import FaultType, NoParams
 from shopsim.faults.logic import Logic
 
 
-class OutboxStall(FaultType):
+class OutboxStall(FaultType[NoParams]):
     """Sender rounds send nothing while the fault fires."""
 
     name = Logic.OUTBOX_STALL

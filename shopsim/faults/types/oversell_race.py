@@ -31,7 +31,7 @@ class OversellRaceParams(Model):
     window_ms: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] = 20.0
 
 
-class OversellRace(FaultType):
+class OversellRace(FaultType[OversellRaceParams]):
     """Reservations check stock in one transaction and hold it in another, with no lock."""
 
     name = Logic.OVERSELL_RACE

@@ -29,7 +29,7 @@ class PaymentDeclineParams(Model):
     code: DeclineCode = "card_declined"
 
 
-class PaymentDecline(FaultType):
+class PaymentDecline(FaultType[PaymentDeclineParams]):
     """Payment's authorize takes its decline path (see services/payment `_decline_code`)."""
 
     name = Logic.PAYMENT_DECLINE

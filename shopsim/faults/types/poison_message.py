@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import secrets
 
-from shopsim.faults.base import FaultType, Handle
+from shopsim.faults.base import FaultType, Handle, NoParams
 from shopsim.faults.logic import Logic
 from shopsim.faults.target import Target
 
 POISON_DATA = "v1|order=ord_legacy|total=1999"  # an old producer's format, not an object
 
 
-class PoisonMessage(FaultType):
+class PoisonMessage(FaultType[NoParams]):
     """A poison message in the outbox, and a sender that retries it first forever."""
 
     name = Logic.POISON_MESSAGE

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import random
 
-from shopsim.faults.base import Action, FaultType, Reset
+from shopsim.faults.base import Action, FaultType, NoParams, Reset
 
 
-class ResetFault(FaultType):
+class ResetFault(FaultType[NoParams]):
     name = "reset"
     request_fault = True
     summary = "does the work, then drops the connection mid-response"

@@ -6,7 +6,7 @@ import random
 import threading
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shopsim.faults.base import Action, FaultType, Limit
 from shopsim.validation import Model
@@ -17,16 +17,15 @@ class ThrottleParams(Model):
     wait_s: Annotated[float, Field(ge=0, le=60, allow_inf_nan=False)] = 1.0
 
 
-class Throttle(FaultType):
+class Throttle(FaultType[ThrottleParams]):
     name = "throttle"
     request_fault = True
     summary = "at most concurrency requests at a time; the rest wait up to wait_s, then 503"
     Params = ThrottleParams
 
-    def __init__(self, params: BaseModel) -> None:
+    def __init__(self, params: ThrottleParams) -> None:
         super().__init__(params)
-        self.gate = threading.BoundedSemaphore(params.concurrency)  # type: ignore[attr-defined]
+        self.gate = threading.BoundedSemaphore(params.concurrency)
 
     def decide(self, rng: random.Random, now: float) -> Action | None:
-        p: ThrottleParams = self.params  # type: ignore[assignment]
-        return Limit(p.concurrency, p.wait_s)
+        return Limit(self.params.concurrency, self.params.wait_s, self.gate)

@@ -15,13 +15,14 @@ cart or registry IDs in labels.
 from __future__ import annotations
 
 from types import MappingProxyType
+from typing import Any
 
 from shopsim.metrics.catalogue import business as b
 from shopsim.metrics.catalogue import common as c
 from shopsim.metrics.catalogue import load as ld
 from shopsim.metrics.definition import Metric
 
-SECTIONS: tuple[tuple[str, tuple[Metric, ...]], ...] = (
+SECTIONS: tuple[tuple[str, tuple[Metric[Any], ...]], ...] = (
     ("RED (every service)", (c.HTTP_REQUESTS, c.HTTP_DURATION, c.HTTP_SERVER_ERRORS)),
     (
         "Dependencies (client side, in the caller's registry)",
@@ -71,5 +72,5 @@ SECTIONS: tuple[tuple[str, tuple[Metric, ...]], ...] = (
         ),
     ),
 )
-CATALOGUE: tuple[Metric, ...] = tuple(m for _, metrics in SECTIONS for m in metrics)
+CATALOGUE: tuple[Metric[Any], ...] = tuple(m for _, metrics in SECTIONS for m in metrics)
 BY_NAME = MappingProxyType({m.name: m for m in CATALOGUE})

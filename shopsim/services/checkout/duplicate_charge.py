@@ -80,7 +80,7 @@ def pay(
         books.record_capture(auth["authorization_id"], charge["charge_id"])
 
 
-def _capture(gateway: Dependency, order_id: str, authorization_id: str) -> Any:
+def _capture(gateway: Dependency, order_id: str, authorization_id: str) -> dict[str, Any]:
     try:
         return _send(gateway, order_id, f"/authorizations/{authorization_id}/capture", {})
     except DependencyFailed:
@@ -91,7 +91,7 @@ def _capture(gateway: Dependency, order_id: str, authorization_id: str) -> Any:
         ) from err
 
 
-def _send(gateway: Dependency, order_id: str, path: str, body: dict[str, Any]) -> Any:
+def _send(gateway: Dependency, order_id: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
     """One payment POST under a key minted for this call alone: it protects nothing."""
     key = {"Idempotency-Key": f"{order_id}-{uuid.uuid4().hex}"}
     return gateway.call("POST", path, json=body, headers=key)

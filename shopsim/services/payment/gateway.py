@@ -81,7 +81,10 @@ def gateway_operation(
             else:
                 body = parse_body(request, model)
             digest = fingerprint(request.method, request.path, body.model_dump(mode="json"))
-            network = lambda: gateway.wait(network_delay_s(ctx))  # noqa: E731
+
+            def network() -> None:
+                gateway.wait(network_delay_s(ctx))
+
             every_call = ctx.settings.payment_round_trip_every_call
             if every_call:  # the keys are checked across the network: even a replay waits
                 network()

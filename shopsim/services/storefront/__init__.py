@@ -8,6 +8,13 @@ pages.py       server-rendered pages (templates in shopsim/templates)
 session.py     sign-in by customer id, remembered in a cookie
 errorpages.py  the one place a page failure becomes the dog page or a "sorry" page
 status.py      the status page (read by all, written on the operator port); statustables.py
+
+The other services keep their routes in one views.py. The storefront serves three audiences
+with four blueprints, each with its own error handling: programs (api.py: JSON errors, a
+503 with an incident reference), browsers (pages.py: the dog page) and operators (status.py:
+writes on the side port only). One views.py would be some 680 lines; a views/ package would
+only rename the three. So each of api.py, pages.py and status.py is this service's views.py
+for its audience, its route list in its docstring (api.py's is the OpenAPI table).
 """
 
 from __future__ import annotations

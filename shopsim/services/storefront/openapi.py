@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
+from pydantic.json_schema import JsonSchemaMode
 
 from shopsim.validation import CustomerId, Model, Query, Sku
 
@@ -230,9 +231,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
 }
 
 
-def _hoist(model: type[BaseModel], schemas: dict[str, Any], mode: str) -> dict[str, Any]:
+def _hoist(model: type[BaseModel], schemas: dict[str, Any], mode: JsonSchemaMode) -> dict[str, Any]:
     """Add `model` (and its $defs) to `schemas`; return a reference to it."""
-    schema = model.model_json_schema(ref_template=REF, mode=mode)  # type: ignore[arg-type]
+    schema = model.model_json_schema(ref_template=REF, mode=mode)
     schemas.update(schema.pop("$defs", {}))
     schemas[model.__name__] = schema
     return {"$ref": REF.format(model=model.__name__)}

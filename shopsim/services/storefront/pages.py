@@ -1,5 +1,17 @@
 """The storefront's HTML pages: browse, cart, checkout, orders, registries (sign-in: session.py).
 
+GET  /                                featured products and the doorbusters
+GET  /search?q=&category=&offset=     search results, a page at a time
+GET  /products/<sku>                  one product, with an add-to-cart form
+POST /cart/items                      add to the cart (from the product page)
+GET  /cart                            the cart
+POST /cart/items/<sku>[/remove]       set a line's quantity (or remove the line)
+GET  /checkout, POST /checkout        the order summary and card form; placing the order
+GET  /orders/<order_id>               an order's confirmation
+GET  /registries?q=&kind=             find a gift registry
+GET  /registries/<id>                 its wished items, each with a "Buy as a gift" form
+POST /registries/<id>/gift            buy one as a gift
+
 Forms post back and redirect (303) on success; a refused form re-renders its page with a
 message and the 4xx status. Failures on the store's side go to the dog page (errorpages.py).
 Pages that need a customer send the browser to /login first.
@@ -14,6 +26,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from shopsim.context import current
 from shopsim.errors import Conflict, NotFound, ShopsimError, Unprocessable
@@ -55,8 +68,8 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
     return Response(render_template(template, **context), status=status)
 
 
-def _see_other(endpoint: str, **values: Any) -> Response:
-    return redirect(url_for(endpoint, **values), 303)  # type: ignore[return-value]
+def _see_other(endpoint: str, **values: Any) -> BaseResponse:
+    return redirect(url_for(endpoint, **values), 303)
 
 
 def _form_int(name: str) -> int:
@@ -114,7 +127,7 @@ def product(sku: str) -> Response:
 
 
 @bp.post("/cart/items")
-def cart_add() -> Response:
+def cart_add() -> BaseResponse:
     """Add a product to the cart (from the product page)."""
     sku = request.form.get("sku", "")
     customer = session.signed_in()
@@ -136,14 +149,14 @@ def _cart_page(customer: Customer, status: int = 200, error: str | None = None) 
 
 
 @bp.get("/cart")
-def cart() -> Response:
+def cart() -> BaseResponse:
     """The cart: lines, subtotal, update and remove buttons, the way to checkout."""
     customer = session.signed_in()
     return session.login_first("/cart") if customer is None else _cart_page(customer)
 
 
 @bp.post("/cart/items/<sku>")
-def cart_update(sku: str) -> Response:
+def cart_update(sku: str) -> BaseResponse:
     """Set a line's quantity."""
     customer = session.signed_in()
     if customer is None:
@@ -159,7 +172,7 @@ def cart_update(sku: str) -> Response:
 
 
 @bp.post("/cart/items/<sku>/remove")
-def cart_remove(sku: str) -> Response:
+def cart_remove(sku: str) -> BaseResponse:
     """Remove a line."""
     customer = session.signed_in()
     if customer is None:
@@ -183,14 +196,14 @@ def _checkout_page(
 
 
 @bp.get("/checkout")
-def checkout() -> Response:
+def checkout() -> BaseResponse:
     """Order summary and the card form."""
     customer = session.signed_in()
     return session.login_first("/checkout") if customer is None else _checkout_page(customer)
 
 
 @bp.post("/checkout")
-def checkout_place() -> Response:
+def checkout_place() -> BaseResponse:
     """Place the order, then show its confirmation."""
     customer = session.signed_in()
     if customer is None:
@@ -215,7 +228,7 @@ def checkout_place() -> Response:
 
 
 @bp.get("/orders/<order_id>")
-def order(order_id: str) -> Response:
+def order(order_id: str) -> BaseResponse:
     """An order's confirmation."""
     customer = session.signed_in()
     if customer is None:
@@ -259,7 +272,7 @@ def registry(registry_id: int) -> Response:
 
 
 @bp.post("/registries/<int:registry_id>/gift")
-def gift(registry_id: int) -> Response:
+def gift(registry_id: int) -> BaseResponse:
     """Buy a registry item as a gift, then show the order."""
     customer = session.signed_in()
     if customer is None:
