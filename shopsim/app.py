@@ -108,7 +108,7 @@ def create_app(
         spec.metadata,
         pool_size=settings.threads.get(service, 16),
         observe_wait=metrics.db_pool_wait.observe,
-        before_statement=_db_slow(faults),
+        before_statement=_db_slow(faults) if settings.hooks else None,
     )
     admission = AdmissionControl(settings.max_in_flight(service))
     ctx = ServiceContext(
@@ -132,13 +132,14 @@ def create_app(
             metrics=metrics,
             transport=(transports or {}).get(dep),
             rng=random.Random(f"{settings.seed}:{service}->{dep}"),
-            faults=ctx.faults,
+            faults=ctx.faults if settings.hooks else None,
         )
     app.extensions["shopsim"] = ctx
 
     errors.init_app(app)
     _init_red(app, ctx)
-    fault_hooks.init_app(app, ctx.faults, OPERATOR_PREFIXES)
+    if settings.hooks:
+        fault_hooks.init_app(app, ctx.faults, OPERATOR_PREFIXES)
     chaos_api.init_app(app)
     _init_operator_routes(app, ctx)
     db.create_all()
@@ -173,13 +174,15 @@ def close_app(app: Flask) -> None:
 
 
 def _init_red(app: Flask, ctx: ServiceContext) -> None:
-    """Admission control, in-flight gauges and RED metrics around every request."""
+    """Admission control, in-flight gauges and RED metrics around every request (with
+    `settings.hooks` off: admission control alone)."""
+    hooks = ctx.settings.hooks
 
     @app.before_request
     def _admit() -> None:
         g.started = time.perf_counter()
         g.admitted = False
-        if not request.environ.get(OPERATOR_PORT_ENVIRON):  # the side port has its own threads
+        if hooks and not request.environ.get(OPERATOR_PORT_ENVIRON):  # side port: own threads
             ctx.metrics.threads_busy.inc()
             g.busy = True
         if request.path.startswith(OPERATOR_PREFIXES):
@@ -193,11 +196,14 @@ def _init_red(app: Flask, ctx: ServiceContext) -> None:
                 headers={"Retry-After": str(ctx.settings.admission_retry_after_s)},
             )
         g.admitted = True
-        ctx.metrics.in_flight.inc()
+        if hooks:
+            ctx.metrics.in_flight.inc()
         return None
 
     @app.after_request
     def _observe(response: Response) -> Response:
+        if not hooks:
+            return response
         rule = request.url_rule.rule if request.url_rule else "unmatched"
         started = g.get("started", time.perf_counter())
         cause = g.get("error_cause") or cause_of(g.get("error"))
@@ -212,7 +218,8 @@ def _init_red(app: Flask, ctx: ServiceContext) -> None:
             ctx.metrics.threads_busy.dec()
         if g.pop("admitted", False):
             ctx.admission.leave()
-            ctx.metrics.in_flight.dec()
+            if hooks:
+                ctx.metrics.in_flight.dec()
 
 
 def _for_operators(ctx: ServiceContext) -> bool:

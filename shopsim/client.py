@@ -58,6 +58,8 @@ class Dependency:
         self._policy = policy
         self._metrics = metrics
         self._rng = rng or random.Random()
+        self._breaker_gauge = metrics.breaker_state.labels(service, name)
+        self._retries = metrics.dep_retries.labels(service, name)
         self.breaker = CircuitBreaker()
         self.budget = RetryBudget()
         limit = policy().max_connections
@@ -113,7 +115,7 @@ class Dependency:
                 if not self.budget.try_spend(policy):
                     self._metrics.observe_dependency(self.name, "budget_exhausted", None)
                     break
-                self._metrics.dep_retries.labels(self.service, self.name).inc()
+                self._retries.inc()
                 time.sleep(backoff_delay(policy, attempt, self._rng))
             if not self.breaker.allow(policy):
                 self._metrics.observe_dependency(self.name, "breaker_open", None)
@@ -180,6 +182,4 @@ class Dependency:
         return DependencyFailed(self.name, reason, f"{self.name}: {reason} ({type(exc).__name__})")
 
     def _set_breaker_gauge(self) -> None:
-        self._metrics.breaker_state.labels(self.service, self.name).set(
-            1 if self.breaker.is_open else 0
-        )
+        self._breaker_gauge.set(1 if self.breaker.is_open else 0)

@@ -71,8 +71,15 @@ def check_health(settings: Settings, timeout_s: float = 2.0) -> list[Health]:
 class Stack:
     """Every service of the storefront as a child process."""
 
-    def __init__(self, settings: Settings, *, startup_timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        startup_timeout_s: float = 30.0,
+        services: tuple[str, ...] = SERVICE_NAMES,
+    ) -> None:
         self.settings = settings
+        self.services = services  # a subset for one-service measurements (shopsim bench)
         self.startup_timeout_s = startup_timeout_s
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.log_dir = Path(settings.run_dir) / "logs"
@@ -104,7 +111,7 @@ class Stack:
         """Launch every service, wait until each answers its health check, start the watcher."""
         for stale in self.crash_dir.glob("*.json"):  # an earlier run's records mean nothing
             stale.unlink()
-        self._launch(SERVICE_NAMES)
+        self._launch(self.services)
         self._stopping.clear()
         self._watcher = threading.Thread(target=self._watch, name="stack-watcher", daemon=True)
         self._watcher.start()

@@ -125,6 +125,10 @@ class Settings:
     outbox_poll_s: float = 0.2
     chaos_token: str | None = None  # required for the chaos API off loopback
     background: bool = True  # run sweepers and senders in threads (tests may drive them by hand)
+    # False: serve without the per-request hooks, no RED request metrics and no fault switch
+    # points (inbound, outbound, db_slow); faults may still be added but do nothing. Only for
+    # `shopsim bench`'s hook-overhead baseline: a store without them cannot be observed or broken.
+    hooks: bool = True
 
     def port(self, service: str) -> int:
         """The port a service listens on."""

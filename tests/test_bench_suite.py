@@ -1,4 +1,5 @@
-"""`shopsim bench --quick --json` starts its own store and bare endpoint and emits every field."""
+"""`shopsim bench --quick --json` starts its own store and bare endpoint and emits every field,
+each a measurement (no field left null)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,14 @@ FIELDS = {
     "idle_cpu_cores",
     "fault_precision",
     "verdict_cost_s",
+    "hooks_on_requests_per_s",
+    "hooks_off_requests_per_s",
+    "locust_requests_per_s",
+    "wrk_requests_per_s",
+    "arrivals",
+    "idle_orchestrator_cpu_cores",
 }
+PRECISION = {"latency", "error_ratio", "worst_latency_error_ms", "worst_onset_ms"}
 
 
 @pytest.mark.processes
@@ -44,4 +52,10 @@ def test_bench_quick_json_emits_every_field() -> None:
     assert figures["checkout_cpu_ms"] > 0 and figures["bare_cpu_per_request_ms"] > 0
     assert figures["checkout_efficiency_ratio"] > 0
     for name in ("hook_overhead_ratio", "loadgen_vs_wrk_ratio", "arrivals_on_time_share"):
-        assert figures[name] is not None or figures[f"{name}_missing"]
+        assert figures[name] > 0, name
+    assert figures["arrivals"] > 0 and figures["verdict_cost_s"] > 0
+    precision = figures["fault_precision"]
+    assert precision.keys() >= PRECISION
+    assert set(precision["latency"]) == {"50ms", "200ms", "800ms"}
+    for configured, seen in precision["latency"].items():  # a delay, not a wall-time bound
+        assert seen["observed_extra_ms_mean"] > 0, configured

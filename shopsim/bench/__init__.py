@@ -1,7 +1,7 @@
 """`shopsim bench`: what the harness costs, against a bare endpoint, in one interleaved run.
 
-`shopsim bench [--quick] [--json]` starts its own store and bare endpoint on free loopback ports
-(shopsim.bench.suite). `shopsim bench --running [--port-base N] [--duration S]
+`shopsim bench [--quick] [--json] [--run-dir DIR]` starts its own store and bare endpoint on free
+loopback ports (shopsim.bench.suite). `shopsim bench --running [--port-base N] [--duration S]
 [--concurrency C]` keeps the old closed-loop throughput of an already running store
 (shopsim.bench.closedloop).
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 
@@ -28,6 +29,13 @@ def add_parser(sub: argparse._SubParsersAction, port_base: Callable[..., None]) 
         "--running",
         action="store_true",
         help="instead: closed-loop checkout throughput of the store already at --port-base",
+    )
+    bench.add_argument(
+        "--run-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="time `shopsim report` on this run directory (default: the bench's own short run)",
     )
     port_base(bench)
     bench.add_argument(
@@ -52,12 +60,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return _cmd_running(args)
     from shopsim.bench import suite
 
-    figures = suite.run(quick=args.quick)
+    if args.run_dir is not None and not (args.run_dir / "manifest.json").is_file():
+        print(f"shopsim bench: {args.run_dir} is not a game day's run directory (no manifest)")
+        return 2
+    figures = suite.run(quick=args.quick, run_dir=args.run_dir)
     if args.json:
         print(json.dumps(figures, indent=2, sort_keys=True))
     else:
         for name, value in sorted(figures.items()):
-            shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+            if isinstance(value, dict):
+                shown = json.dumps(value, sort_keys=True)
+            else:
+                shown = f"{value:.3f}" if isinstance(value, float) else str(value)
             print(f"{name:36} {shown}")
     return 0 if figures["checkout_failures"] == 0 else 1
 
