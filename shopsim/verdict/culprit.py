@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from shopsim.verdict.arith import Values, iqr, known, median
 from shopsim.verdict.series import Series
-from shopsim.verdict.signals import KINDS, Signal, signals_of
+from shopsim.verdict.signals import KINDS, Signal, calls_made, failed_calls, signals_of
 
 MIN_SCORE = 3.0  # below this nothing stands out enough to be named
 BASELINE_ROUNDS = 30
@@ -228,7 +228,7 @@ def route_of(
         callers = [(caller, e) for (caller, callee), e in series.edges.items() if callee == service]
         best, best_change = None, 0.0
         for caller, edge in callers:
-            change = _change(edge.failures, edge.attempts, base, during) + _change(
+            change = _change(failed_calls(edge), calls_made(edge), base, during) + _change(
                 edge.attempt_time, edge.attempts, base, during
             )
             if change > best_change:
