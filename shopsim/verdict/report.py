@@ -133,6 +133,17 @@ def _lost(db: ImpactFacts) -> float | None:
     return round(db.revenue_lost_dollars + (db.unpriced_estimate_dollars or 0.0), 2)
 
 
+def affected_customers(series: Series, db: ImpactFacts | None) -> int | None:
+    """Distinct customers hurt: those the load generator saw a journey fail for (those turned
+    away before checkout too, whom no database row records), or, if more, those with a failed
+    checkout in checkout's data."""
+    seen = [v for v in series.customers_hurt if v is not None]
+    counts = [int(seen[-1])] if seen else []
+    if db is not None and db.customers_affected is not None:
+        counts.append(db.customers_affected)
+    return max(counts, default=None)
+
+
 def build_report(run_dir: Path) -> dict[str, Any]:
     """The whole verdict of a run directory, as report.json holds it."""
     return analyse(run_dir)[0]
@@ -177,7 +188,7 @@ def _verdict(run: Run, series: Series) -> dict[str, Any]:
         "failed_checkouts": int(failed_checkouts),
         "error_pages": int(sum(known(series.error_pages))),
         "revenue_lost": None if db is None else _lost(db),
-        "affected_customers": None if db is None else db.customers_affected,
+        "affected_customers": affected_customers(series, db),
         "wrong_recipients": None if db is None else db.wrong_mail_recipients,
         "wrong_mails": None if db is None else db.wrong_mails,
         "overcharged_customers": None if db is None else db.overcharged_customers,
