@@ -17,7 +17,7 @@ from typing import Any
 from shopsim.prom.firings import compare, read_alerts
 from shopsim.settings import DEPENDENCIES
 from shopsim.verdict import communication
-from shopsim.verdict.alerts import Alert, evaluate, sli_events
+from shopsim.verdict.alerts import Alert, detection, evaluate, sli_events
 from shopsim.verdict.arith import known, quantile
 from shopsim.verdict.culprit import MIN_SCORE, Culprit, localise, rank
 from shopsim.verdict.exitcodes import exit_code
@@ -86,7 +86,7 @@ def _first_page(alerts: list[Alert], since_s: float) -> float | None:
 
 def _window_dict(w: Window, culprit: Culprit, alerts: list[Alert]) -> dict[str, Any]:
     onset = w.start_s if culprit.onset_s is None else min(w.start_s, culprit.onset_s)
-    first = _first_alert(alerts, onset, w.end_s)
+    first, after = detection(alerts, onset, w.end_s)
     return {
         "start_s": _r(w.start_s, 1),
         "end_s": _r(w.end_s, 1),
@@ -95,7 +95,7 @@ def _window_dict(w: Window, culprit: Culprit, alerts: list[Alert]) -> dict[str, 
         "worst": {k: _r(v) for k, v in w.worst.items()},
         "culprit": _culprit_dict(culprit),
         "detected_by": None if first is None else first.name,
-        "detection_seconds": None if first is None else _r(max(0.0, first.fired_at_s - onset), 1),
+        "detection_seconds": None if first is None else _r(after, 1),
     }
 
 
