@@ -219,7 +219,8 @@ def root_of(ranking: Sequence[Candidate], graph: Mapping[str, Sequence[str]]) ->
 def route_of(
     series: Series, candidate: Candidate, base: Sequence[int], during: Sequence[int]
 ) -> str | None:
-    """Where in the culprit: the route that slowed most, or the edge its callers saw fail."""
+    """Where in the culprit: the route whose requests lost the most time to slowing, or the
+    edge its callers saw fail."""
     top = candidate.evidence[0] if candidate.evidence else None
     if top is None:
         return None
@@ -237,7 +238,10 @@ def route_of(
     svc = series.services[service]
     best_route, best_change = None, 0.0
     for route, histo in svc.routes.items():
-        change = _change(histo.sum, histo.count, base, during)
+        # the extra seconds its requests spent in all: a rare route slowed most (a void
+        # after a failure) is not where the service's time went
+        served = sum(histo.count[i] or 0.0 for i in during)
+        change = _change(histo.sum, histo.count, base, during) * served
         if change > best_change:
             best_route, best_change = route, change
     return best_route

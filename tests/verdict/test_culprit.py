@@ -21,6 +21,18 @@ def test_a_slow_payment_is_the_root_not_its_callers():
     assert scores["checkout"] < 3 and scores["storefront"] < 3  # victims: they only waited
 
 
+def test_the_route_named_is_where_the_slowed_time_went_not_a_rare_one():
+    # payment-brownout: every route 0.5-1.3s slower; a void (2 calls) slowed most per call
+    series = synth.healthy()
+    synth.slow_down(series, "payment", WINDOW, 0.5)
+    payment = series.services["payment"]
+    payment.routes = {"/authorizations": synth.histo(len(series), 10.0, 0.3)}
+    payment.routes["/void"] = synth.histo(len(series), 0.1, 0.3)
+    synth.set_latency(payment.routes["/authorizations"], WINDOW, 0.8)
+    synth.set_latency(payment.routes["/void"], WINDOW, 1.6)
+    assert localise(series, DEPENDENCIES, 40, 59).route == "/authorizations"
+
+
 def test_failing_calls_into_cart_name_cart_even_when_cart_itself_is_silent():
     series = synth.healthy()
     synth.fail_edge_into(series, "cart", WINDOW, 0.8, outcome="connect_error")
