@@ -9,8 +9,8 @@ Every metric is defined in the metric catalogue (``shopsim.metrics.catalogue.loa
 shopsim/metrics/METRICS.md): requests and their latency by URL template, method, flow and
 result (an open-model arrival's first request timed from its intended start, correcting
 coordinated omission), journeys and orders by result, arrivals (late, dropped), what is in
-flight, the target, and this process's CPU (psutil, every second; above 90 % its latencies are
-not to be trusted).
+flight, the distinct customers a failed journey hurt, the target, and this process's CPU
+(psutil, every second; above 90 % its latencies are not to be trusted).
 """
 
 from __future__ import annotations
@@ -59,6 +59,8 @@ class LoadMetrics:
         self.dropped = make(m.LOAD_DROPPED, registry)
         self.in_flight = make(m.LOAD_IN_FLIGHT, registry)
         self.checkouts_in_flight = make(m.LOAD_CHECKOUTS_IN_FLIGHT, registry)
+        self.customers_hurt = make(m.LOAD_CUSTOMERS_HURT, registry)
+        self._hurt: set[int] = set()  # the customers behind customers_hurt
         self.cpu = make(m.LOAD_CPU, registry)
         self.target: Gauge | None = None
         self.users: Gauge | None = None
@@ -96,6 +98,9 @@ class LoadMetrics:
             self.journeys.labels(name, context.get("result", "failure")).inc()
             for outcome in context.get("checkouts", ()):
                 self.checkouts.labels(outcome).inc()
+            if exception is not None and context.get("customer") is not None:
+                self._hurt.add(int(context["customer"]))
+                self.customers_hurt.set(len(self._hurt))
             return
         if request_type == ARRIVAL_TYPE:
             return  # counted by the scheduler itself

@@ -189,6 +189,10 @@ def run_journey(journey: str, visit: Visit, fire: Callable[..., None], started: 
         response_time=(time.perf_counter() - started) * 1000,
         response_length=0,
         exception=JourneyFailed(reason) if result in ("failure", "error_page") else None,
-        context={"result": result, "checkouts": tuple(visit.checkouts)},
+        context={
+            "result": result,
+            "checkouts": tuple(visit.checkouts),
+            "customer": visit.customer_id,
+        },
     )
     return result

@@ -108,6 +108,8 @@ def test_builtins_rehearse_what_they_say():
     (trigger,) = storm.faults
     assert trigger.type in ("hang", "latency") and trigger.target == "payment"
     assert storm.store.admission == {"payment": 0}  # no load shedding
+    front = storm.resilience.initial["storefront"].dependencies["checkout"]
+    assert front.breaker_enabled is False  # nor the storefront's breaker turning checkouts away
     # each variant removes one cause of the loop, and only that
     budget, shedding = s["retry-storm-budget"], s["retry-storm-shedding"]
     budget_policy = budget.resilience.initial["checkout"].dependencies["payment"]

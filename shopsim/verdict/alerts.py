@@ -174,3 +174,19 @@ def evaluate(series: Series, slos: Sequence[Slo], factor: float) -> list[Alert]:
     """Every alert firing of the run, in order of firing."""
     found = burn_alerts(series, slos, factor) + business_alerts(series, factor)
     return sorted(found, key=lambda a: (a.fired_at_s, a.name))
+
+
+def detection(alerts: list[Alert], onset_s: float, end_s: float) -> tuple[Alert | None, float]:
+    """The alert that told of a window and seconds from its onset to it: the first to fire
+    between the onset (less one scrape) and the window's end, else one already firing at the
+    onset (an alert of the same trouble seen earlier, not cleared yet: detected at once)."""
+    fired = [a for a in alerts if onset_s - 1.0 <= a.fired_at_s <= end_s]
+    if fired:
+        first = min(fired, key=lambda a: a.fired_at_s)
+        return first, max(0.0, first.fired_at_s - onset_s)
+    firing = [
+        a
+        for a in alerts
+        if a.fired_at_s < onset_s and (a.cleared_at_s is None or a.cleared_at_s >= onset_s)
+    ]
+    return min(firing, key=lambda a: a.fired_at_s, default=None), 0.0

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from shopsim.verdict.arith import Values, iqr, known, median
 from shopsim.verdict.series import Series
-from shopsim.verdict.signals import KINDS, Signal, signals_of
+from shopsim.verdict.signals import KINDS, Signal, calls_made, failed_calls, signals_of
 
 MIN_SCORE = 3.0  # below this nothing stands out enough to be named
 BASELINE_ROUNDS = 30
@@ -219,7 +219,8 @@ def root_of(ranking: Sequence[Candidate], graph: Mapping[str, Sequence[str]]) ->
 def route_of(
     series: Series, candidate: Candidate, base: Sequence[int], during: Sequence[int]
 ) -> str | None:
-    """Where in the culprit: the route that slowed most, or the edge its callers saw fail."""
+    """Where in the culprit: the route whose requests lost the most time to slowing, or the
+    edge its callers saw fail."""
     top = candidate.evidence[0] if candidate.evidence else None
     if top is None:
         return None
@@ -228,7 +229,7 @@ def route_of(
         callers = [(caller, e) for (caller, callee), e in series.edges.items() if callee == service]
         best, best_change = None, 0.0
         for caller, edge in callers:
-            change = _change(edge.failures, edge.attempts, base, during) + _change(
+            change = _change(failed_calls(edge), calls_made(edge), base, during) + _change(
                 edge.attempt_time, edge.attempts, base, during
             )
             if change > best_change:
@@ -237,7 +238,10 @@ def route_of(
     svc = series.services[service]
     best_route, best_change = None, 0.0
     for route, histo in svc.routes.items():
-        change = _change(histo.sum, histo.count, base, during)
+        # the extra seconds its requests spent in all: a rare route slowed most (a void
+        # after a failure) is not where the service's time went
+        served = sum(histo.count[i] or 0.0 for i in during)
+        change = _change(histo.sum, histo.count, base, during) * served
         if change > best_change:
             best_route, best_change = route, change
     return best_route

@@ -36,6 +36,7 @@ LOAD_LATE = ld.LOAD_LATE.name
 LOAD_TARGET = ld.LOAD_TARGET.name
 LOAD_CPU = ld.LOAD_CPU.name
 LOAD_CHECKOUTS_IN_FLIGHT = ld.LOAD_CHECKOUTS_IN_FLIGHT.name
+LOAD_CUSTOMERS_HURT = ld.LOAD_CUSTOMERS_HURT.name
 CHECKOUT_GOOD = ("ok", "sold_out")  # sold out is the business saying no, not the site failing
 CHECKOUT_BAD = tuple(r for r in v.CHECKOUT_RESULTS if r not in CHECKOUT_GOOD)
 BROWSE_FLOWS = (v.BROWSE, v.CART)

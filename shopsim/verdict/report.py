@@ -17,7 +17,7 @@ from typing import Any
 from shopsim.prom.firings import compare, read_alerts
 from shopsim.settings import DEPENDENCIES
 from shopsim.verdict import communication
-from shopsim.verdict.alerts import Alert, evaluate, sli_events
+from shopsim.verdict.alerts import Alert, detection, evaluate, sli_events
 from shopsim.verdict.arith import known, quantile
 from shopsim.verdict.culprit import MIN_SCORE, Culprit, localise, rank
 from shopsim.verdict.exitcodes import exit_code
@@ -86,7 +86,7 @@ def _first_page(alerts: list[Alert], since_s: float) -> float | None:
 
 def _window_dict(w: Window, culprit: Culprit, alerts: list[Alert]) -> dict[str, Any]:
     onset = w.start_s if culprit.onset_s is None else min(w.start_s, culprit.onset_s)
-    first = _first_alert(alerts, onset, w.end_s)
+    first, after = detection(alerts, onset, w.end_s)
     return {
         "start_s": _r(w.start_s, 1),
         "end_s": _r(w.end_s, 1),
@@ -95,7 +95,7 @@ def _window_dict(w: Window, culprit: Culprit, alerts: list[Alert]) -> dict[str, 
         "worst": {k: _r(v) for k, v in w.worst.items()},
         "culprit": _culprit_dict(culprit),
         "detected_by": None if first is None else first.name,
-        "detection_seconds": None if first is None else _r(max(0.0, first.fired_at_s - onset), 1),
+        "detection_seconds": None if first is None else _r(after, 1),
     }
 
 
@@ -131,6 +131,17 @@ def _lost(db: ImpactFacts) -> float | None:
     if db.revenue_lost_dollars is None:
         return None
     return round(db.revenue_lost_dollars + (db.unpriced_estimate_dollars or 0.0), 2)
+
+
+def affected_customers(series: Series, db: ImpactFacts | None) -> int | None:
+    """Distinct customers hurt: those the load generator saw a journey fail for (those turned
+    away before checkout too, whom no database row records), or, if more, those with a failed
+    checkout in checkout's data."""
+    seen = [v for v in series.customers_hurt if v is not None]
+    counts = [int(seen[-1])] if seen else []
+    if db is not None and db.customers_affected is not None:
+        counts.append(db.customers_affected)
+    return max(counts, default=None)
 
 
 def build_report(run_dir: Path) -> dict[str, Any]:
@@ -177,7 +188,7 @@ def _verdict(run: Run, series: Series) -> dict[str, Any]:
         "failed_checkouts": int(failed_checkouts),
         "error_pages": int(sum(known(series.error_pages))),
         "revenue_lost": None if db is None else _lost(db),
-        "affected_customers": None if db is None else db.customers_affected,
+        "affected_customers": affected_customers(series, db),
         "wrong_recipients": None if db is None else db.wrong_mail_recipients,
         "wrong_mails": None if db is None else db.wrong_mails,
         "overcharged_customers": None if db is None else db.overcharged_customers,

@@ -89,6 +89,9 @@ class Series:
     services: dict[str, ServiceSeries]
     edges: dict[tuple[str, str], EdgeSeries]
     business: dict[str, Values]  # see names.BUSINESS
+    # distinct customers a failed journey hurt so far, summed over load processes (none: a run
+    # from before the gauge)
+    customers_hurt: Values = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.t)
@@ -239,4 +242,5 @@ def derive(samples: Samples, origin: float, call_graph: dict[str, tuple[str, ...
             )
             for key, (kind, name, match) in N.BUSINESS.items()
         },
+        customers_hurt=_sum_gauge(samples, N.LOAD_CUSTOMERS_HURT, load),
     )

@@ -8,7 +8,9 @@ up (cause "dependency", not "own"), and its busy threads are busy waiting. So:
 - queue_time: how much longer its callers wait for an answer than it spends serving one
   (requests queue for a free thread; or the network/transport between them is slow);
 - own_errors: the share of its answers that are 5xx it caused itself (or refused at capacity);
-- edge_failures: the share of its callers' attempts that time out, are refused or get 5xx;
+- edge_failures: the share of its callers' calls that time out, are refused or get 5xx, or are
+  cut off by the caller's open circuit breaker (opened by those failures: a round in which the
+  breaker sends nothing is a round of failed calls, not one without evidence);
 - edge_refusals: the share of its callers' attempts it answered 4xx (declines and the like);
 - busy_self: busy worker threads over capacity, times the share of time spent in its own code;
 - cpu_cores, memory_bytes: the process's CPU use and resident memory;
@@ -77,7 +79,8 @@ KINDS = {
             0.0,
             1.0,
             "callers' calls to it fail",
-            'shopsim_dependency_requests_total{outcome=~"timeout|connect_error|server_error"}',
+            "shopsim_dependency_requests_total"
+            '{outcome=~"timeout|connect_error|server_error|breaker_open"}',
         ),
         SignalKind(
             "edge_refusals",
@@ -188,11 +191,26 @@ def queue_time(series: Series, service: str) -> Values:
     return _minus(waited, server_time(series.services[service]))
 
 
-def _edge_share(series: Series, service: str, pick: Callable[[EdgeSeries], Values]) -> Values:
+def _edge_share(
+    series: Series,
+    service: str,
+    pick: Callable[[EdgeSeries], Values],
+    calls: Callable[[EdgeSeries], Values] = lambda e: e.attempts,
+) -> Values:
     edges = _callers(series, service)
     if not edges:
         return [None] * len(series)
-    return _per(add(*(pick(e) for e in edges)), add(*(e.attempts for e in edges)))
+    return _per(add(*(pick(e) for e in edges)), add(*(calls(e) for e in edges)))
+
+
+def failed_calls(edge: EdgeSeries) -> Values:
+    """Calls that failed at the callee, or were cut off by the caller's open breaker."""
+    return add(edge.failures, edge.outcomes.get("breaker_open", [None] * len(edge.failures)))
+
+
+def calls_made(edge: EdgeSeries) -> Values:
+    """Attempts sent plus calls cut off by the caller's open breaker."""
+    return add(edge.attempts, edge.outcomes.get("breaker_open", [None] * len(edge.attempts)))
 
 
 def own_errors(svc: ServiceSeries) -> Values:
@@ -258,7 +276,9 @@ def signals_of(series: Series, service: str) -> list[Signal]:
         Signal(service, "self_time", "", self_time(svc)),
         Signal(service, "queue_time", "", _times(queue_time(series, service), self_share(svc))),
         Signal(service, "own_errors", "", own_errors(svc)),
-        Signal(service, "edge_failures", "", _edge_share(series, service, lambda e: e.failures)),
+        Signal(
+            service, "edge_failures", "", _edge_share(series, service, failed_calls, calls_made)
+        ),
         Signal(
             service,
             "edge_refusals",

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from shopsim.verdict.alerts import burn_alerts, burn_rate, business_alerts, firings, windowed
+from shopsim.verdict.alerts import (
+    Alert,
+    burn_alerts,
+    burn_rate,
+    business_alerts,
+    detection,
+    firings,
+    windowed,
+)
 from shopsim.verdict.slo import TIERS, Slo
 from shopsim.verdict.windows import find_windows
 from tests.verdict import synth
@@ -90,3 +98,15 @@ def test_a_total_outage_is_a_window_though_nothing_fails():
 
 def test_a_healthy_run_has_no_window():
     assert find_windows(synth.healthy(60), SLOS, [], gap_s=10) == []
+
+
+def test_a_window_inside_an_alert_still_firing_is_detected_at_once():
+    # cart-outage: the browse burn alert fired at 33s and never cleared; the later browse
+    # window (58.6s-61.2s) of the same outage was reported as detected by no alert
+    burn = Alert("browse_availability_budget_burn", "burn_rate", "ticket", 33.0, None, 4.6)
+    assert detection([burn], 30.0, 49.2) == (burn, 3.0)
+    assert detection([burn], 58.6, 61.2) == (burn, 0.0)
+    cleared = Alert("checkout_availability_budget_burn", "burn_rate", "page", 10.0, 20.0, 9.0)
+    assert detection([cleared], 58.6, 61.2) == (None, 0.0)
+    later = Alert("gift_alerts_out_of_proportion", "business", "page", 60.0, None, 3.0)
+    assert detection([burn, later], 58.5, 61.2) == (later, 1.5)

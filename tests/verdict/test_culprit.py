@@ -21,6 +21,18 @@ def test_a_slow_payment_is_the_root_not_its_callers():
     assert scores["checkout"] < 3 and scores["storefront"] < 3  # victims: they only waited
 
 
+def test_the_route_named_is_where_the_slowed_time_went_not_a_rare_one():
+    # payment-brownout: every route 0.5-1.3s slower; a void (2 calls) slowed most per call
+    series = synth.healthy()
+    synth.slow_down(series, "payment", WINDOW, 0.5)
+    payment = series.services["payment"]
+    payment.routes = {"/authorizations": synth.histo(len(series), 10.0, 0.3)}
+    payment.routes["/void"] = synth.histo(len(series), 0.1, 0.3)
+    synth.set_latency(payment.routes["/authorizations"], WINDOW, 0.8)
+    synth.set_latency(payment.routes["/void"], WINDOW, 1.6)
+    assert localise(series, DEPENDENCIES, 40, 59).route == "/authorizations"
+
+
 def test_failing_calls_into_cart_name_cart_even_when_cart_itself_is_silent():
     series = synth.healthy()
     synth.fail_edge_into(series, "cart", WINDOW, 0.8, outcome="connect_error")
@@ -28,6 +40,26 @@ def test_failing_calls_into_cart_name_cart_even_when_cart_itself_is_silent():
     culprit = localise(series, DEPENDENCIES, 40, 59)
     assert culprit.service == "cart"
     assert culprit.route in {f"{c}->cart" for c, deps in DEPENDENCIES.items() if "cart" in deps}
+
+
+def test_calls_a_callers_open_breaker_cut_off_count_against_the_callee():
+    # Cart fails every call; its callers' breakers open at once and stay open, sending nothing
+    # but a rare probe. The calls cut off are the callers' evidence too, not a gap in it.
+    series = synth.healthy()
+    for e in synth.callers_of(series, "cart"):
+        for i in WINDOW:
+            probe = 1.0 if i % 10 == 0 else 0.0
+            e.outcomes["breaker_open"][i] = (e.attempts[i] or 0) - probe
+            e.outcomes["success"][i] = 0.0
+            e.outcomes["connect_error"][i] = e.failures[i] = e.attempts[i] = probe
+        caller = series.services[e.caller]
+        for i in WINDOW:
+            caller.errors[i] = caller.errors_dependency[i] = (caller.requests[i] or 0) * 0.3
+    culprit = localise(series, DEPENDENCIES, 45, 59)  # noticed late: the breakers were open
+    assert culprit.service == "cart"
+    assert culprit.evidence[0].signal == "edge_failures"
+    assert culprit.evidence[0].during == 1.0
+    assert culprit.onset_s == 40.0
 
 
 def test_errors_a_service_passes_up_from_a_dependency_are_not_its_own():

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from types import SimpleNamespace
 
 from shopsim.verdict import exitcodes
 from shopsim.verdict.expectations import score
+from shopsim.verdict.impact_db import ImpactFacts
+from shopsim.verdict.report import affected_customers
 from shopsim.verdict.validity import judge_validity
 from tests.verdict import synth
 
@@ -126,3 +129,20 @@ def test_the_most_serious_failure_wins():
         _code(breached=["checkout_latency"], integrity={"checked": True, "violations": {"x": 1}})
         == exitcodes.INTEGRITY
     )
+
+
+def _db(customers: int | None) -> ImpactFacts:
+    empty = ImpactFacts(**{f.name: None for f in fields(ImpactFacts)})
+    return replace(empty, customers_affected=customers)
+
+
+def test_customers_turned_away_before_checkout_are_affected_too():
+    # The storefront's 503s reached no database: checkout's data knows of no failed customer,
+    # the load generator saw 31 customers' journeys fail.
+    series = synth.healthy()
+    series.customers_hurt = [0.0] * 50 + [31.0] * (len(series) - 51) + [None]
+    assert affected_customers(series, _db(0)) == 31
+    assert affected_customers(series, None) == 31
+    # a run from before the gauge: what the data says
+    assert affected_customers(synth.healthy(), _db(12)) == 12
+    assert affected_customers(synth.healthy(), None) is None

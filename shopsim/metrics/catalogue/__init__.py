@@ -66,6 +66,7 @@ SECTIONS: tuple[tuple[str, tuple[Metric[Any], ...]], ...] = (
             ld.LOAD_DROPPED,
             ld.LOAD_IN_FLIGHT,
             ld.LOAD_CHECKOUTS_IN_FLIGHT,
+            ld.LOAD_CUSTOMERS_HURT,
             ld.LOAD_CPU,
             ld.LOAD_TARGET,
             ld.LOAD_USERS,

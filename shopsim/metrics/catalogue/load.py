@@ -75,6 +75,13 @@ LOAD_CHECKOUTS_IN_FLIGHT = Metric(
     "Orders sent from the checkout or gift forms and not answered yet.",
     (LOAD,),
 )
+LOAD_CUSTOMERS_HURT = Metric(
+    Gauge,
+    "shopsim_load_customers_hurt",
+    "Distinct customers this load process saw a journey fail for (an error page or a failure), "
+    "so far; every failure counts, also one that never reached a service's database.",
+    (LOAD,),
+)
 LOAD_CPU = Metric(
     Gauge,
     "shopsim_load_cpu_percent",
