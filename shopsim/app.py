@@ -212,7 +212,7 @@ def _init_red(app: Flask, ctx: ServiceContext) -> None:
 
     @app.teardown_request
     def _leave(_exc: BaseException | None) -> None:
-        state = g._get_current_object()  # type: ignore[attr-defined]
+        state = g._get_current_object()
         if state.pop("busy", False):
             ctx.metrics.threads_busy.dec()
         if state.pop("admitted", False):
