@@ -178,24 +178,27 @@ def _init_red(app: Flask, ctx: ServiceContext) -> None:
     `settings.hooks` off: admission control alone)."""
     hooks = ctx.settings.hooks
 
+    # Every customer request passes through these three: each proxy lookup (`request`, `g`) is
+    # a context-variable read, so each hook takes the objects once.
     @app.before_request
     def _admit() -> None:
-        g.started = time.perf_counter()
-        g.admitted = False
-        if hooks and not request.environ.get(OPERATOR_PORT_ENVIRON):  # side port: own threads
+        state, req = g._get_current_object(), request._get_current_object()  # type: ignore[attr-defined]
+        state.started = time.perf_counter()
+        state.admitted = False
+        if hooks and not req.environ.get(OPERATOR_PORT_ENVIRON):  # side port: own threads
             ctx.metrics.threads_busy.inc()
-            g.busy = True
-        if request.path.startswith(OPERATOR_PREFIXES):
+            state.busy = True
+        if req.path.startswith(OPERATOR_PREFIXES):
             return None
         if not ctx.admission.enter():
             ctx.metrics.rejected.inc()
-            g.error_cause = OVERLOAD
+            state.error_cause = OVERLOAD
             raise errors.Unavailable(
                 f"{ctx.service} is at capacity ({ctx.admission.limit} requests in flight)",
                 code="overloaded",
                 headers={"Retry-After": str(ctx.settings.admission_retry_after_s)},
             )
-        g.admitted = True
+        state.admitted = True
         if hooks:
             ctx.metrics.in_flight.inc()
         return None
@@ -204,19 +207,23 @@ def _init_red(app: Flask, ctx: ServiceContext) -> None:
     def _observe(response: Response) -> Response:
         if not hooks:
             return response
-        rule = request.url_rule.rule if request.url_rule else "unmatched"
-        started = g.get("started", time.perf_counter())
-        cause = g.get("error_cause") or cause_of(g.get("error"))
-        ctx.metrics.observe_request(
-            rule, request.method, response.status_code, time.perf_counter() - started, cause
+        state, req = g._get_current_object(), request._get_current_object()  # type: ignore[attr-defined]
+        rule = req.url_rule.rule if req.url_rule else "unmatched"
+        started = state.get("started", time.perf_counter())
+        status = response.status_code
+        # the cause is only recorded for a 5xx: walking the error chain for others is wasted
+        cause = (
+            (state.get("error_cause") or cause_of(state.get("error"))) if status >= 500 else None
         )
+        ctx.metrics.observe_request(rule, req.method, status, time.perf_counter() - started, cause)
         return response
 
     @app.teardown_request
     def _leave(_exc: BaseException | None) -> None:
-        if g.pop("busy", False):
+        state = g._get_current_object()
+        if state.pop("busy", False):
             ctx.metrics.threads_busy.dec()
-        if g.pop("admitted", False):
+        if state.pop("admitted", False):
             ctx.admission.leave()
             if hooks:
                 ctx.metrics.in_flight.dec()

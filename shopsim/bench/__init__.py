@@ -20,10 +20,12 @@ from shopsim.bench import closedloop
 from shopsim.settings import Settings
 
 
-def add_parser(sub: argparse._SubParsersAction, port_base: Callable[..., None]) -> None:
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], port_base: Callable[..., None]
+) -> None:
     """Register `shopsim bench` on the CLI."""
     bench = sub.add_parser("bench", help="measure what the harness costs (ratios to bare Flask)")
-    bench.add_argument("--quick", action="store_true", help="short rounds (about 30 s)")
+    bench.add_argument("--quick", action="store_true", help="short rounds (about a minute)")
     bench.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     bench.add_argument(
         "--running",

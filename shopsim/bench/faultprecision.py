@@ -4,7 +4,8 @@
   median of the same request, alternating fault-free and faulted samples per delay);
 - error: the share of requests answered by the fault for configured probabilities;
 - onset: from the chaos API's answer to `add` until the first request that comes back slowed
-  was sent; clear: from `reset`'s answer until the first fast one was sent.
+  was sent; clear: from `reset`'s answer until the first fast one was sent (0 when the very
+  next request already is); and how long those API calls themselves took.
 
 The request is payment's cheap 404 (an unknown authorization), straight to the service, so the
 figure is the fault engine's, not the network's. Loopback only, bounded counts.
@@ -64,10 +65,12 @@ def run(settings: Settings, *, samples: int, error_requests: int) -> dict[str, A
             _timed(client, url)
         for ms in DELAYS_MS:
             base = [_timed(client, url)[0] for _ in range(samples)]
+            asked = time.perf_counter()
             chaos.add(_fault("latency", ms=ms))
             added_at = time.perf_counter()
             onset = _first(client, url, added_at, True, ms)
             slowed = [_timed(client, url)[0] for _ in range(samples)]
+            asked_reset = time.perf_counter()
             chaos.reset()
             reset_at = time.perf_counter()
             clear = _first(client, url, reset_at, False, ms)
@@ -78,6 +81,8 @@ def run(settings: Settings, *, samples: int, error_requests: int) -> dict[str, A
                 "error_ms": statistics.mean(extra) - ms,
                 "onset_ms": 1000 * onset,
                 "clear_ms": 1000 * clear,
+                "add_call_ms": 1000 * (added_at - asked),  # the chaos API call itself
+                "reset_call_ms": 1000 * (reset_at - asked_reset),
                 "samples": samples,
             }
         for p in PROBABILITIES:

@@ -20,8 +20,7 @@ from typing import Any
 import httpx
 import psutil
 
-from shopsim.bench import arrivals, bare, closedloop, faultprecision, hooks, loadgen, shortrun
-from shopsim.bench import verdict as verdict_cost
+from shopsim.bench import bare, closedloop, faultprecision, hooks, loadgen, shortrun
 from shopsim.gameday.sampler import free_ports
 from shopsim.runner import Stack
 from shopsim.seed import apply, generate
@@ -45,7 +44,7 @@ class Plan:
     run_s: int
 
 
-QUICK = Plan(2, 3.0, 2.0, 2.0, 1, 3, 100, 6)
+QUICK = Plan(2, 3.0, 2.0, 2.0, 1, 3, 100, 4)
 FULL = Plan(4, 8.0, 10.0, 5.0, 3, 10, 400, 30)
 
 
@@ -111,8 +110,8 @@ def run(*, quick: bool, run_dir: Path | None = None) -> dict[str, Any]:
             short = shortrun.run(settings, Path(tmp) / "short", rate=rate, duration_s=plan.run_s)
             figures["open_model_rate_per_s"] = short.rate
             figures["open_model_run_exit_code"] = short.exit_code
-            figures |= arrivals.on_time(short.run_dir / "locust.json")
-            figures |= verdict_cost.cost(run_dir or short.run_dir)
+            figures |= shortrun.on_time(short.run_dir / "locust.json")
+            figures |= shortrun.verdict_cost(run_dir or short.run_dir)
     return figures
 
 
