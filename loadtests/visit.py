@@ -18,7 +18,9 @@ from typing import Any, Protocol
 from .flows import CONTEXT_KEY, flow_of
 
 ERROR_PAGE_MARK = "Something went wrong on our end"
-SOLD_OUT = re.compile(r"only [0-9]+ of ([A-Z]+-[0-9]{4}) left in stock")
+# The count may be negative: after an oversell the store has fewer than none (on_hand -1) and
+# says so; a customer reads that as sold out all the same.
+SOLD_OUT = re.compile(r"only -?[0-9]+ of ([A-Z]+-[0-9]{4}) left in stock")
 
 
 class ErrorPage(Exception):
