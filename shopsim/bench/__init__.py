@@ -20,7 +20,9 @@ from shopsim.bench import closedloop
 from shopsim.settings import Settings
 
 
-def add_parser(sub: argparse._SubParsersAction, port_base: Callable[..., None]) -> None:
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], port_base: Callable[..., None]
+) -> None:
     """Register `shopsim bench` on the CLI."""
     bench = sub.add_parser("bench", help="measure what the harness costs (ratios to bare Flask)")
     bench.add_argument("--quick", action="store_true", help="short rounds (about 30 s)")

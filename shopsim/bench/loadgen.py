@@ -56,7 +56,7 @@ def locust_rate(url: str, *, seconds: float, users: int) -> float:
     )
     rows = json.loads(done.stdout[done.stdout.index("[") :])
     row = next(r for r in rows if r["name"] == "fixed")
-    span = row["last_request_timestamp"] - row["start_time"]
+    span = float(row["last_request_timestamp"]) - float(row["start_time"])
     if row["num_failures"] or span <= 0:
         raise RuntimeError(f"locust: {row['num_failures']} failures, span {span}: {done.stderr}")
     return float(row["num_requests"]) / span
