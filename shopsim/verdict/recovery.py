@@ -57,6 +57,14 @@ def _rate(values: Values, t: Sequence[float], idx: Sequence[int]) -> float | Non
     return sum(known(vals)) / max(span, 1e-9)
 
 
+def _loaded_until(series: Series) -> int:
+    """The last round of the load schedule (target above 0): the rounds after it, while the
+    load generator stops and the store drains, say nothing of recovery or of the load offered
+    (a run without a known target is judged to its end)."""
+    loaded = [i for i, v in enumerate(series.target) if v is not None and v > 0]
+    return loaded[-1] if loaded else len(series.t) - 1
+
+
 def find_trigger(series: Series, faults: Sequence[FaultWindow]) -> Trigger | None:
     """The run's trigger: the span of its faults, else its surge, else None."""
     if faults:
@@ -93,7 +101,7 @@ def judge_recovery(
     goodput_before = _rate(series.checkout_good, t, before)
     offered_before = _rate(series.arrivals, t, before)
     recovered_at = None
-    after_end = [i for i in range(len(t)) if t[i] >= trigger.end_s]
+    after_end = [i for i in range(_loaded_until(series) + 1) if t[i] >= trigger.end_s]
     for k, i in enumerate(after_end):
         hold = [j for j in after_end[k:] if t[j] < t[i] + hold_s]
         long_enough = t[after_end[-1]] - t[i] >= min(hold_s, t[-1] - trigger.end_s) - 1e-9

@@ -60,6 +60,23 @@ def test_goodput_down_because_the_load_went_away_is_not_metastable():
     assert not _judge(series).metastable
 
 
+def test_the_drain_after_the_load_schedule_is_not_judged():
+    # Metastable to the end of the schedule; then the load generator stops (target 0, no
+    # arrivals) and the store drains for 20 rounds. Those rounds neither lower the load offered
+    # after the trigger nor count as a recovery.
+    series = synth.healthy(140)
+    synth.customers_hurt(series, range(30, 120), 0.9)
+    for i in range(120, 140):
+        series.target[i] = 0.0
+        series.arrivals[i] = 0.0
+        series.checkout_good[i] = 0.0
+        series.checkout_bad[i] = 0.0
+    result = _judge(series)
+    assert result.metastable, result
+    assert result.recovered_at_s is None
+    assert result.offered_after == result.offered_before
+
+
 def test_the_trigger_is_the_span_of_the_faults():
     series = synth.healthy(100)
     faults = [
