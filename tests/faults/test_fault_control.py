@@ -192,8 +192,9 @@ def test_chaos_client_is_all_or_nothing_and_faults_expire_alone(live_settings, s
         with pytest.raises(ChaosError, match="retries"):
             chaos.set_resilience("checkout", {"dependencies": {"payment": {"retries": -1}}})
 
-    # a fault outlives nothing: gone after its duration with no further command
-    added = _shopsim(settings, "add", "error", "--target", "payment", "--duration", "2s")
+    # a fault outlives nothing: gone after its duration with no further command (10 s, so
+    # that a busy machine still finds it active once the command has exited: 2 s did not)
+    added = _shopsim(settings, "add", "error", "--target", "payment", "--duration", "10s")
     assert added.returncode == 0, added.stderr
     assert _active(settings, "payment", "error", "payment") == 1.0  # until the sweeper ends it
     wait_for(lambda: _active(settings, "payment", "error", "payment") == 0.0, what="expiry")
