@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -63,13 +64,18 @@ class Apps(Mapping[str, Flask]):
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._built: dict[str, Flask] = {}
+        # Tests that race requests from threads may ask for an unbuilt app from two threads at
+        # once; building two apps at the same time once broke CPython 3.11's AST compiler
+        # ("AST constructor recursion depth mismatch") inside werkzeug's rule compilation.
+        self._building = threading.RLock()
 
     def __getitem__(self, name: str) -> Flask:
-        if name not in self._built:
-            if name not in SERVICE_NAMES:
-                raise KeyError(name)
-            transports = {dep: _lazy_transport(self, dep) for dep in DEPENDENCIES[name]}
-            self._built[name] = create_app(name, self._settings, transports=transports)
+        if name not in SERVICE_NAMES:
+            raise KeyError(name)
+        with self._building:
+            if name not in self._built:
+                transports = {dep: _lazy_transport(self, dep) for dep in DEPENDENCIES[name]}
+                self._built[name] = create_app(name, self._settings, transports=transports)
         return self._built[name]
 
     def __iter__(self) -> Iterator[str]:
