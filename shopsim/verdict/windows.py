@@ -2,9 +2,12 @@
 
 A round is degraded for checkout when, over the last five rounds, the failed share of checkouts
 reaches max(5%, 5 x the availability budget) or the share answered too slowly reaches
-max(10%, 2 x the latency budget), or when nothing was answered while checkouts waited (a total
-outage shows no failures, only silence: three rounds with none answered while three or more
-wait). Browse likewise with its own objective. Spans of at
+max(10%, 2 x the latency budget), or when checkouts stall: more wait than were answered in the
+last five rounds (by Little's law the average wait is then past five rounds; a trickle of
+answers says too little for the shares above, and answers that come too late may not come in
+the run at all), or when nothing was answered while checkouts waited (a total outage shows no
+failures, only silence: three rounds with none answered while three or more wait). Browse
+likewise with its own objective. Spans of at
 least three degraded rounds are kept; spans closer than the merge gap become one. Business
 alerts (wrong mail, double charges, oversold stock) open windows of their own: nothing was
 slow, the data path was wrong. Overlapping spans of any kind are one incident.
@@ -67,16 +70,25 @@ def checkout_degraded(series: Series, slos: Sequence[Slo]) -> list[float | None]
                 out[j] = 1.0
             continue
         good, bad = _rolling(series.checkout_good, i), _rolling(series.checkout_bad, i)
+        stall = _stalled(series.checkouts_in_flight[i], good + bad) if i >= ROLLING - 1 else None
         if good + bad == 0:
-            out.append(None)
+            out.append(stall)
             continue
         share = bad / (good + bad)
         counts = window_buckets(series.checkout_latency.buckets, i, ROLLING)
         within = share_within(counts, latency.threshold_s or 0.0)
         slow = 0.0 if within is None else 1.0 - within
         hurt = good + bad >= MIN_EVENTS and (share >= bad_bar or slow >= slow_bar)
-        out.append(max(share, slow) if hurt else None)
+        sizes = ([share, slow] if hurt else []) + ([stall] if stall is not None else [])
+        out.append(max(sizes) if sizes else None)
     return out
+
+
+def _stalled(waiting: float | None, answered: float) -> float | None:
+    """The unanswered share when more checkouts wait than the last ROLLING rounds answered."""
+    if waiting is None or waiting < WAITING or waiting <= answered:
+        return None
+    return 1.0 - answered / waiting
 
 
 def _silent(series: Series, i: int) -> bool:

@@ -96,6 +96,24 @@ def test_a_total_outage_is_a_window_though_nothing_fails():
     assert len(windows) == 1 and windows[0].start_s == 20.0
 
 
+def test_a_trickle_of_answers_while_a_queue_grows_is_a_window():
+    # retry-storm, once on a busy machine: one checkout answered a round while 50-80 waited;
+    # too few answers for the shares, so the rounds read healthy and the storm "recovered"
+    series = synth.healthy(60)
+    for i in range(20, 40):
+        series.checkout_good[i], series.checkout_bad[i] = (1.0, 0.0) if i % 2 else (0.0, 0.0)
+        series.checkouts_in_flight[i] = 10.0 + 3 * (i - 20)
+    windows = find_windows(series, SLOS, [], gap_s=10)
+    # from when more wait than the last five rounds answered (16 of them: 4 a round)
+    assert [(w.start_s, w.end_s) for w in windows] == [(22.0, 39.0)]
+
+
+def test_a_busy_but_flowing_checkout_has_no_window():
+    series = synth.healthy(60)  # 4 answered a round: 20 in the rolling window
+    series.checkouts_in_flight = [19.0] * 60
+    assert find_windows(series, SLOS, [], gap_s=10) == []
+
+
 def test_a_healthy_run_has_no_window():
     assert find_windows(synth.healthy(60), SLOS, [], gap_s=10) == []
 

@@ -27,16 +27,18 @@ def _report(name: str, out: Path) -> tuple[int, dict]:
 
 def _why(report: dict) -> str:
     """What a failed assertion needs to be understood: validity, culprit, ranking, evidence."""
-    return json.dumps({k: report.get(k) for k in ("valid", "validity", "culprit")}, indent=1)
+    keys = ("valid", "validity", "culprit", "metastable", "metastability", "recovery_seconds")
+    windows = [(w["start_s"], w["end_s"], w["culprit"]["service"]) for w in report["windows"]]
+    return json.dumps({k: report.get(k) for k in keys} | {"windows": windows}, indent=1)
 
 
 def test_the_storm_stays_down_and_shedding_breaks_it(tmp_path):
     _, storm = _report("retry-storm", tmp_path / "storm")
     assert storm["culprit"]["service"] == "payment", _why(storm)
-    assert storm["metastable"] is True, storm["metastability"]
+    assert storm["metastable"] is True, _why(storm)
     assert storm["recovery_seconds"] is None
     evidence = storm["metastability"]["sustaining"]
     assert evidence["attempts_per_call"] > 2 and evidence["caller_timeouts_per_s"] > 0, evidence
     _, shed = _report("retry-storm-shedding", tmp_path / "shed")
-    assert shed["metastable"] is False, shed["metastability"]
-    assert shed["recovery_seconds"] is not None
+    assert shed["metastable"] is False, _why(shed)
+    assert shed["recovery_seconds"] is not None, _why(shed)
