@@ -8,6 +8,7 @@ status 2; a failure of the store itself with exit status 1.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
@@ -29,6 +30,7 @@ from shopsim.faults.cli import add_parser as add_fault_parser
 from shopsim.faults.cli import cmd_fault
 from shopsim.gameday.cli import add_parser as add_gameday_parser
 from shopsim.gameday.cli import add_scenarios_parser, cmd_gameday, cmd_scenarios
+from shopsim.gameday.sampler import port_range
 from shopsim.matrix.cli import add_parser as add_matrix_parser
 from shopsim.matrix.cli import cmd_matrix
 from shopsim.prom.config_cli import add_parser as add_prometheus_config_parser
@@ -218,6 +220,11 @@ def cmd_status(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point."""
     args = build_parser().parse_args(argv)
+    try:
+        port_range(os.environ)  # a bad SHOPSIM_FREE_PORTS is the user's mistake: say so first
+    except ValueError as exc:
+        print(f"shopsim: {exc}", file=sys.stderr)
+        return 2
     commands = {
         "up": cmd_up,
         "seed": cmd_seed,

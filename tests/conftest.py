@@ -27,7 +27,7 @@ from flask.testing import FlaskClient
 
 from shopsim.app import close_app, create_app
 from shopsim.client import Dependency
-from shopsim.gameday.sampler import free_ports
+from shopsim.gameday.sampler import PORT_RANGE, PORT_RANGE_ENV, free_ports
 from shopsim.runner import Stack, port_in_use
 from shopsim.seed import SeedData, apply, generate
 from shopsim.settings import DEPENDENCIES, OPERATOR_PORT_OFFSET, SERVICE_NAMES, Settings
@@ -312,3 +312,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("load"):
             item.add_marker(pytest.mark.xdist_group("load"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Each xdist worker (and every shopsim it starts) chooses ports in its own slice of the
+    range: two workers choosing at once once picked overlapping stores, and one `shopsim up`
+    found its storefront port taken."""
+    worker, count = (
+        os.environ.get("PYTEST_XDIST_WORKER"),
+        os.environ.get("PYTEST_XDIST_WORKER_COUNT"),
+    )
+    if not (worker and count) or PORT_RANGE_ENV in os.environ:
+        return
+    low, high = PORT_RANGE
+    width = (high - low) // int(count)
+    start = low + int(worker.removeprefix("gw")) * width
+    os.environ[PORT_RANGE_ENV] = f"{start}-{start + width}"

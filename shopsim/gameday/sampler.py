@@ -12,6 +12,7 @@ snapshot from which the live view and the stop conditions read their few numbers
 from __future__ import annotations
 
 import gzip
+import os
 import random
 import socket
 import time
@@ -120,16 +121,40 @@ class Sampler:
         self._http.close()
 
 
-def free_ports(count: int, offsets: tuple[int, ...] = (0,)) -> int:
-    """The first of `count` consecutive free loopback ports, chosen at run time; with
-    `offsets`, every port + each offset is free too (a store's service ports and side ports).
+PORT_RANGE_ENV = "SHOPSIM_FREE_PORTS"
+PORT_RANGE = (10_000, 32_768)
 
-    Below the kernel's ephemeral range (32768 and up), so that no client socket takes one of
-    them between this check and the load process binding it.
-    """
+
+def port_range(environ: Mapping[str, str]) -> tuple[int, int]:
+    """Where free ports are looked for: SHOPSIM_FREE_PORTS=LO-HI (LO included, HI not), so
+    that programs choosing ports side by side (CI jobs, test workers) never choose the same;
+    by default 10000-32768, below the kernel's ephemeral range, so that no client socket takes
+    a chosen port between this check and the process binding it."""
+    text = environ.get(PORT_RANGE_ENV)
+    if not text:
+        return PORT_RANGE
+    lo, sep, hi = text.partition("-")
+    if not (sep and lo.strip().isdigit() and hi.strip().isdigit()):
+        raise ValueError(f"{PORT_RANGE_ENV}={text!r}: expected LO-HI, e.g. 20000-26000")
+    low, high = int(lo), int(hi)
+    if not 1024 <= low < high <= 65_536:
+        raise ValueError(f"{PORT_RANGE_ENV}={text!r}: expected 1024 <= LO < HI <= 65536")
+    return low, high
+
+
+def free_ports(
+    count: int, offsets: tuple[int, ...] = (0,), environ: Mapping[str, str] | None = None
+) -> int:
+    """The first of `count` consecutive free loopback ports, chosen at run time in
+    `port_range`; with `offsets`, every port + each offset is free too (a store's service ports
+    and side ports)."""
+    low, high = port_range(os.environ if environ is None else environ)
+    top = high - count - max(offsets)
+    if top <= low:
+        raise RuntimeError(f"{PORT_RANGE_ENV}: {low}-{high} is too narrow for {count} ports")
     rng = random.Random()
     for _ in range(100):
-        base = rng.randrange(10_000, 32_768 - count - max(offsets))
+        base = rng.randrange(low, top)
         socks: list[socket.socket] = []
         try:
             for port in range(base, base + count):
