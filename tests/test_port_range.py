@@ -18,7 +18,7 @@ def test_ports_are_chosen_inside_the_range_given():
     env = {PORT_RANGE_ENV: "21000-21040"}
     for _ in range(20):
         base = free_ports(3, offsets=(0, 10), environ=env)
-        assert 21_000 <= base and base + 2 + 10 < 21_040
+        assert base >= 21_000 and base + 2 + 10 < 21_040
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ scenario's expectations; decide the exit code.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +17,12 @@ from shopsim.prom.firings import compare, read_alerts
 from shopsim.settings import DEPENDENCIES
 from shopsim.verdict import communication
 from shopsim.verdict.alerts import Alert, detection, evaluate, sli_events
-from shopsim.verdict.arith import known, quantile
+from shopsim.verdict.arith import known
 from shopsim.verdict.culprit import MIN_SCORE, Culprit, localise, rank
 from shopsim.verdict.exitcodes import exit_code
 from shopsim.verdict.expectations import score
-from shopsim.verdict.impact_db import ImpactFacts
+from shopsim.verdict.impact import impact_of, service_p95
+from shopsim.verdict.impact import rounded as _r
 from shopsim.verdict.integrity import read_store
 from shopsim.verdict.recovery import find_trigger, judge_recovery
 from shopsim.verdict.rundir import Run, load_run
@@ -32,10 +32,6 @@ from shopsim.verdict.validity import judge_validity
 from shopsim.verdict.windows import Window, checkout_degraded, find_windows
 
 REPORT_VERSION = 1
-
-
-def _r(value: float | None, digits: int = 3) -> float | None:
-    return None if value is None or math.isnan(value) else round(value, digits)
 
 
 def slo_results(series: Series, slos: list[Slo]) -> list[dict[str, Any]]:
@@ -112,38 +108,6 @@ def _anomalies(series: Series) -> list[dict[str, Any]]:
     ]
 
 
-def _customer_p95(series: Series) -> float | None:
-    buckets = {le: sum(known(v)) for le, v in series.checkout_latency.buckets.items()}
-    return quantile(0.95, buckets)
-
-
-def _service_p95(series: Series) -> dict[str, float | None]:
-    """Each service's p95 server time over the whole run (what `shopsim compare` lines up)."""
-    out = {}
-    for name, svc in series.services.items():
-        buckets = {le: sum(known(v)) for le, v in svc.latency.buckets.items()}
-        out[name] = _r(quantile(0.95, buckets), 4)
-    return out
-
-
-def _lost(db: ImpactFacts) -> float | None:
-    """Failed baskets' value: priced orders, plus the estimate for those never priced."""
-    if db.revenue_lost_dollars is None:
-        return None
-    return round(db.revenue_lost_dollars + (db.unpriced_estimate_dollars or 0.0), 2)
-
-
-def affected_customers(series: Series, db: ImpactFacts | None) -> int | None:
-    """Distinct customers hurt: those the load generator saw a journey fail for (those turned
-    away before checkout too, whom no database row records), or, if more, those with a failed
-    checkout in checkout's data."""
-    seen = [v for v in series.customers_hurt if v is not None]
-    counts = [int(seen[-1])] if seen else []
-    if db is not None and db.customers_affected is not None:
-        counts.append(db.customers_affected)
-    return max(counts, default=None)
-
-
 def build_report(run_dir: Path) -> dict[str, Any]:
     """The whole verdict of a run directory, as report.json holds it."""
     return analyse(run_dir)[0]
@@ -183,24 +147,7 @@ def _verdict(run: Run, series: Series) -> dict[str, Any]:
     validity = judge_validity(series)
     slo_list = slo_results(series, slos)
     breached = [s["name"] for s in slo_list if not s["passed"]]
-    failed_checkouts = sum(known(series.checkout_bad))
-    impact = {  # failures as customers counted them; money and people from the data
-        "failed_checkouts": int(failed_checkouts),
-        "error_pages": int(sum(known(series.error_pages))),
-        "revenue_lost": None if db is None else _lost(db),
-        "affected_customers": affected_customers(series, db),
-        "wrong_recipients": None if db is None else db.wrong_mail_recipients,
-        "wrong_mails": None if db is None else db.wrong_mails,
-        "overcharged_customers": None if db is None else db.overcharged_customers,
-        "overcharged_dollars": None if db is None else db.overcharged_dollars,
-        "oversold_units": None if db is None else db.oversold_units,
-        "failed_checkouts_reaching_checkout": None if db is None else db.failed_checkouts,
-        "failed_by_reason": None if db is None else db.failed_by_reason,
-        "unpriced_failed_checkouts": None if db is None else db.unpriced_failures,
-        "confirmed_orders": None if db is None else db.confirmed_orders,
-        "revenue": None if db is None else db.revenue_dollars,
-        "checkout_p95_s": _r(_customer_p95(series)),
-    }
+    impact = impact_of(series, db)
     first_fault = min((f.start_s for f in run.faults), default=None)
     start = first_fault if first_fault is not None else (windows[0].start_s if windows else None)
     detect = None if start is None else _first_alert(alerts, start, series.t[-1])
@@ -278,7 +225,7 @@ def _verdict(run: Run, series: Series) -> dict[str, Any]:
         "validity": {"reasons": list(validity.reasons), "figures": validity.figures},
         "duration_s": _r(series.t[-1], 1),
         "slos": slo_list,
-        "latency_p95_s": _service_p95(series),
+        "latency_p95_s": service_p95(series),
         "alerts": alert_dicts,
         "prometheus": None if prom is None else compare(alert_dicts, prom),
         "windows": window_dicts,

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 from shopsim.verdict import exitcodes
 from shopsim.verdict.expectations import score
+from shopsim.verdict.impact import affected_customers
 from shopsim.verdict.impact_db import ImpactFacts
-from shopsim.verdict.report import affected_customers
 from shopsim.verdict.validity import judge_validity
 from tests.verdict import synth
 
