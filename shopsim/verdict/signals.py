@@ -10,7 +10,8 @@ up (cause "dependency", not "own"), and its busy threads are busy waiting. So:
 - own_errors: the share of its answers that are 5xx it caused itself (or refused at capacity);
 - edge_failures: the share of its callers' calls that time out, are refused or get 5xx, or are
   cut off by the caller's open circuit breaker (opened by those failures: a round in which the
-  breaker sends nothing is a round of failed calls, not one without evidence);
+  breaker sends nothing is a round of failed calls, not one without evidence); 5xx and cut-off
+  calls count in the share of its 5xx it caused itself, not passed up from a dependency;
 - edge_refusals: the share of its callers' attempts it answered 4xx (declines and the like);
 - busy_self: busy worker threads over capacity, times the share of time spent in its own code;
 - cpu_cores, memory_bytes: the process's CPU use and resident memory;
@@ -26,6 +27,8 @@ from dataclasses import dataclass
 from shopsim.verdict.arith import Values, add
 from shopsim.verdict.series import EdgeSeries, Series, ServiceSeries
 from shopsim.verdict.slo import BUSINESS_ALERTS
+
+NO_ANSWER = ("timeout", "connect_error")  # failed calls the callee never answered
 
 
 @dataclass(frozen=True)
@@ -203,9 +206,35 @@ def _edge_share(
     return _per(add(*(pick(e) for e in edges)), add(*(calls(e) for e in edges)))
 
 
-def failed_calls(edge: EdgeSeries) -> Values:
-    """Calls that failed at the callee, or were cut off by the caller's open breaker."""
-    return add(edge.failures, edge.outcomes.get("breaker_open", [None] * len(edge.failures)))
+def failed_calls(edge: EdgeSeries, caused: Values | None = None) -> Values:
+    """Calls that failed at the callee, or were cut off by the caller's open breaker.
+
+    With `caused` (the callee's `caused_share`), a 5xx answer or a cut-off call counts in the
+    share of its 5xx the callee caused itself: the rest it passed up from a dependency (its own
+    breaker on that dependency open, say), and those are the dependency's. A call with no
+    answer (timed out, refused) is always the callee's."""
+    cut = edge.outcomes.get("breaker_open", [None] * len(edge.failures))
+    if caused is None:
+        return add(edge.failures, cut)
+    errors = add(edge.outcomes.get("server_error", [None] * len(edge.failures)), cut)
+    unanswered = add(*(edge.outcomes.get(o, [None] * len(edge.failures)) for o in NO_ANSWER))
+    share = [
+        None if e is None else e * (1.0 if c is None else c)
+        for e, c in zip(errors, caused, strict=True)
+    ]
+    return add(unanswered, share)
+
+
+def caused_share(svc: ServiceSeries) -> list[float]:
+    """Per round, the share of the service's 5xx answers it caused itself (own, or refused at
+    capacity), carried through rounds with none (1 until it first answers a 5xx)."""
+    own = add(svc.errors_own, svc.errors_overload)
+    out, last = [], 1.0
+    for mine, errors in zip(own, svc.errors, strict=True):
+        if errors and mine is not None:
+            last = min(1.0, mine / errors)
+        out.append(last)
+    return out
 
 
 def calls_made(edge: EdgeSeries) -> Values:
@@ -272,12 +301,16 @@ def signals_of(series: Series, service: str) -> list[Signal]:
     """Every signal that would point at `service` as an origin."""
     svc = series.services[service]
     silent: Values = [0.0 if up else 1.0 for up in svc.up]
+    caused: Values = list(caused_share(svc))
     out = [
         Signal(service, "self_time", "", self_time(svc)),
         Signal(service, "queue_time", "", _times(queue_time(series, service), self_share(svc))),
         Signal(service, "own_errors", "", own_errors(svc)),
         Signal(
-            service, "edge_failures", "", _edge_share(series, service, failed_calls, calls_made)
+            service,
+            "edge_failures",
+            "",
+            _edge_share(series, service, lambda e: failed_calls(e, caused), calls_made),
         ),
         Signal(
             service,

@@ -62,6 +62,29 @@ def test_calls_a_callers_open_breaker_cut_off_count_against_the_callee():
     assert culprit.onset_s == 40.0
 
 
+def test_a_caller_failing_on_its_own_open_breaker_passes_the_blame_down():
+    # error-catalog in the accuracy suite: catalog answered 35% 503s of its own; checkout's
+    # breaker on catalog opened, so checkout failed every order (errors passed up, none its
+    # own) and the storefront's breaker on checkout opened in turn. Checkout's callers saw
+    # 100% of calls fail against catalog's 35%, and checkout was named.
+    series = synth.healthy()
+    synth.fail_edge_into(series, "catalog", WINDOW, 0.35, outcome="server_error")
+    catalog = series.services["catalog"]
+    for i in WINDOW:
+        catalog.errors[i] = catalog.errors_own[i] = (catalog.requests[i] or 0) * 0.35
+    for e in synth.callers_of(series, "checkout"):
+        for i in WINDOW:
+            calls, cut = e.attempts[i] or 0, i % 2 == 1  # the breaker opens, probes, opens
+            e.outcomes["success"][i] = 0.0
+            e.outcomes["breaker_open"][i] = calls if cut else 0.0
+            e.outcomes["server_error"][i] = e.failures[i] = e.attempts[i] = 0.0 if cut else calls
+    checkout = series.services["checkout"]
+    for i in WINDOW:
+        checkout.errors[i] = checkout.errors_dependency[i] = checkout.requests[i] or 0
+    culprit = localise(series, DEPENDENCIES, 40, 59)
+    assert culprit.service == "catalog", [(c.service, c.score) for c in culprit.ranking]
+
+
 def test_errors_a_service_passes_up_from_a_dependency_are_not_its_own():
     series = synth.healthy()
     synth.fail_edge_into(series, "inventory", WINDOW, 0.5, outcome="server_error")
