@@ -22,7 +22,9 @@ from shopsim.verdict.slo import factor_for, slos_of
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("shopsim.report", "templates"),
-    autoescape=jinja2.select_autoescape(["html"]),
+    # the templates are *.html.j2: matched on "html" alone, none was escaped, and a route
+    # label such as /products/<sku> vanished into the page as a tag
+    autoescape=jinja2.select_autoescape(["html", "html.j2"]),
     trim_blocks=True,
     lstrip_blocks=True,
     undefined=jinja2.StrictUndefined,

@@ -92,6 +92,22 @@ def test_silence_is_said(
         assert "Silent: the status page said nothing" in render_html(report, run, series)
 
 
+def test_text_from_the_run_is_escaped_in_the_page(
+    judged: tuple[Path, dict[str, Any], Any, Any],
+) -> None:
+    _, report, run, series = judged
+    post = {"at_s": 50.0, "status": "identified", "message": "<b>cart</b> & co"}
+    said = dict(COMMUNICATION, posts=[*COMMUNICATION["posts"], post])
+    windows = [
+        dict(w, culprit=dict(w["culprit"], route="/products/<sku>")) for w in report["windows"]
+    ]
+    html = render_html(dict(report, communication=said, windows=windows), run, series)
+    assert "&lt;b&gt;cart&lt;/b&gt; &amp; co" in html and "<b>cart</b>" not in html
+    assert "/products/&lt;sku&gt;" in html and "<sku>" not in html
+    md = render_postmortem(dict(report, communication=said))
+    assert "<b>cart</b> & co" in md  # markdown is left as written
+
+
 def test_postmortem_is_a_draft(judged: tuple[Path, dict[str, Any], Any, Any]) -> None:
     _, report, _, _ = judged
     md = render_postmortem(dict(report, communication=COMMUNICATION))
