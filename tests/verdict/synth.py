@@ -151,6 +151,13 @@ def fail_edge_into(
             caller.errors_dependency[i] = caller.errors[i]
 
 
+def errors_of_its_own(series: Series, name: str, rounds: Iterable[int], share: float) -> None:
+    """A share of `name`'s answers are 5xx it caused itself (no dependency passed them up)."""
+    svc = series.services[name]
+    for i in rounds:
+        svc.errors[i] = svc.errors_own[i] = (svc.requests[i] or 0) * share
+
+
 def customers_hurt(series: Series, rounds: Iterable[int], share: float) -> None:
     """A share of checkouts fail as the customer sees it."""
     for i in rounds:

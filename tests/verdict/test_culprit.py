@@ -69,9 +69,7 @@ def test_a_caller_failing_on_its_own_open_breaker_passes_the_blame_down():
     # 100% of calls fail against catalog's 35%, and checkout was named.
     series = synth.healthy()
     synth.fail_edge_into(series, "catalog", WINDOW, 0.35, outcome="server_error")
-    catalog = series.services["catalog"]
-    for i in WINDOW:
-        catalog.errors[i] = catalog.errors_own[i] = (catalog.requests[i] or 0) * 0.35
+    synth.errors_of_its_own(series, "catalog", WINDOW, 0.35)
     for e in synth.callers_of(series, "checkout"):
         for i in WINDOW:
             calls, cut = e.attempts[i] or 0, i % 2 == 1  # the breaker opens, probes, opens
@@ -88,9 +86,7 @@ def test_a_caller_failing_on_its_own_open_breaker_passes_the_blame_down():
 def test_errors_a_service_passes_up_from_a_dependency_are_not_its_own():
     series = synth.healthy()
     synth.fail_edge_into(series, "inventory", WINDOW, 0.5, outcome="server_error")
-    inv = series.services["inventory"]
-    for i in WINDOW:
-        inv.errors[i] = inv.errors_own[i] = (inv.requests[i] or 0) * 0.5
+    synth.errors_of_its_own(series, "inventory", WINDOW, 0.5)
     culprit = localise(series, DEPENDENCIES, 40, 59)
     assert culprit.service == "inventory"
 
