@@ -42,11 +42,9 @@ class ServiceMetrics:
         # CPU seconds and resident memory of this process: one process per service, so a
         # service's CPU burn or memory leak shows in its own series.
         ProcessCollector(registry=registry)
-        # labelled children by label values: `labels()` validates and locks on every call,
-        # and every request and dependency call would pay for it several times
-        self._served: dict[tuple[str, str, int], tuple[Any, Any]] = {}
-        self._attempts: dict[tuple[str, str], Any] = {}
-        self._timed: dict[tuple[str, str], Any] = {}
+        # labelled children by metric and label values: `labels()` validates and locks on
+        # every call, and every request and dependency call would pay for it several times
+        self._children: dict[tuple[int | str, ...], Any] = {}
 
     def precreate(self, routes: Iterable[tuple[str, str]], dependencies: Iterable[str]) -> None:
         """Create zero series for known label sets so ratios exist before the first event."""
@@ -71,36 +69,25 @@ class ServiceMetrics:
         self, route: str, method: str, status: int, seconds: float, cause: str | None = None
     ) -> None:
         """Record one served request; a 5xx also counts under `cause` (SERVER_ERROR_CAUSES)."""
-        key = (route, method, status)
-        children = self._served.get(key)
-        if children is None:
-            children = self._served[key] = (
-                self.requests.labels(self.service, route, method, str(status)),
-                self.duration.labels(self.service, route, method),
-            )
-        children[0].inc()
-        children[1].observe(seconds)
+        self._child(self.requests, route, method, str(status)).inc()
+        self._child(self.duration, route, method).observe(seconds)
         if status >= 500:
-            self.server_errors.labels(self.service, route, cause or "own").inc()
+            self._child(self.server_errors, route, cause or "own").inc()
 
     def observe_dependency(self, dependency: str, outcome: str, seconds: float | None) -> None:
         """Record one outbound attempt (seconds is None when nothing was sent)."""
-        child = self._attempts.get((dependency, outcome))
-        if child is None:
-            child = self._attempts[dependency, outcome] = self.dep_requests.labels(
-                self.service, dependency, outcome
-            )
-        child.inc()
+        self._child(self.dep_requests, dependency, outcome).inc()
         if seconds is not None:
-            self._timer("attempt", dependency).observe(seconds)
+            self._child(self.dep_duration, dependency).observe(seconds)
 
     def observe_call(self, dependency: str, seconds: float) -> None:
         """Record one whole call to a dependency, however many attempts it took."""
-        self._timer("call", dependency).observe(seconds)
+        self._child(self.dep_call_duration, dependency).observe(seconds)
 
-    def _timer(self, kind: str, dependency: str) -> Any:
-        child = self._timed.get((kind, dependency))
+    def _child(self, metric: Any, *labels: str) -> Any:
+        """`metric`'s child for this service and `labels`, made once."""
+        key: tuple[int | str, ...] = (id(metric), *labels)
+        child = self._children.get(key)
         if child is None:
-            metric = self.dep_duration if kind == "attempt" else self.dep_call_duration
-            child = self._timed[kind, dependency] = metric.labels(self.service, dependency)
+            child = self._children[key] = metric.labels(self.service, *labels)
         return child
