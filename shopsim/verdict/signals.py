@@ -213,11 +213,11 @@ def failed_calls(edge: EdgeSeries, caused: Values | None = None) -> Values:
     share of its 5xx the callee caused itself: the rest it passed up from a dependency (its own
     breaker on that dependency open, say), and those are the dependency's. A call with no
     answer (timed out, refused) is always the callee's."""
-    cut = edge.outcomes.get("breaker_open", [None] * len(edge.failures))
+    cut = _outcome(edge, "breaker_open")
     if caused is None:
         return add(edge.failures, cut)
-    errors = add(edge.outcomes.get("server_error", [None] * len(edge.failures)), cut)
-    unanswered = add(*(edge.outcomes.get(o, [None] * len(edge.failures)) for o in NO_ANSWER))
+    errors = add(_outcome(edge, "server_error"), cut)
+    unanswered = add(*(_outcome(edge, o) for o in NO_ANSWER))
     share = [
         None if e is None else e * (1.0 if c is None else c)
         for e, c in zip(errors, caused, strict=True)
@@ -225,12 +225,12 @@ def failed_calls(edge: EdgeSeries, caused: Values | None = None) -> Values:
     return add(unanswered, share)
 
 
-def caused_share(svc: ServiceSeries) -> list[float]:
+def caused_share(svc: ServiceSeries) -> Values:
     """Per round, the share of the service's 5xx answers it caused itself (own, or refused at
     capacity), carried through rounds with none (1 until it first answers a 5xx)."""
-    own = add(svc.errors_own, svc.errors_overload)
-    out, last = [], 1.0
-    for mine, errors in zip(own, svc.errors, strict=True):
+    out: Values = []
+    last = 1.0
+    for mine, errors in zip(own_5xx(svc), svc.errors, strict=True):
         if errors and mine is not None:
             last = min(1.0, mine / errors)
         out.append(last)
@@ -239,15 +239,25 @@ def caused_share(svc: ServiceSeries) -> list[float]:
 
 def calls_made(edge: EdgeSeries) -> Values:
     """Attempts sent plus calls cut off by the caller's open breaker."""
-    return add(edge.attempts, edge.outcomes.get("breaker_open", [None] * len(edge.attempts)))
+    return add(edge.attempts, _outcome(edge, "breaker_open"))
+
+
+def _outcome(edge: EdgeSeries, outcome: str) -> Values:
+    """The edge's calls that ended in `outcome` (unknown in every round when never seen)."""
+    return edge.outcomes.get(outcome, [None] * len(edge.attempts))
+
+
+def own_5xx(svc: ServiceSeries) -> Values:
+    """5xx answers it caused (or refused at capacity), not passed up from a dependency."""
+    own = add(svc.errors_own, svc.errors_overload)
+    if all(v is None for v in own):  # a run from before the cause label: all 5xx, minus the
+        own = _minus(svc.errors, svc.errors_dependency)  # dependency ones if known
+    return own
 
 
 def own_errors(svc: ServiceSeries) -> Values:
     """Share of its answers that are 5xx it caused (or refused at capacity)."""
-    own = add(svc.errors_own, svc.errors_overload)
-    if all(v is None for v in own):  # a run from before the cause label: all 5xx, minus the
-        own = _minus(svc.errors, svc.errors_dependency)  # dependency ones if known
-    return _per(own, svc.requests)
+    return _per(own_5xx(svc), svc.requests)
 
 
 def _times(values: Values, share: Values) -> Values:
@@ -301,7 +311,7 @@ def signals_of(series: Series, service: str) -> list[Signal]:
     """Every signal that would point at `service` as an origin."""
     svc = series.services[service]
     silent: Values = [0.0 if up else 1.0 for up in svc.up]
-    caused: Values = list(caused_share(svc))
+    caused = caused_share(svc)
     out = [
         Signal(service, "self_time", "", self_time(svc)),
         Signal(service, "queue_time", "", _times(queue_time(series, service), self_share(svc))),
