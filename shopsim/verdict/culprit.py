@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 from shopsim.verdict.arith import Values, iqr, known, median
 from shopsim.verdict.series import Series
-from shopsim.verdict.signals import KINDS, Signal, calls_made, failed_calls, signals_of
+from shopsim.verdict.signalkinds import KINDS
+from shopsim.verdict.signals import Signal, calls_made, failed_calls, signals_of
 
 MIN_SCORE = 3.0  # below this nothing stands out enough to be named
 BASELINE_ROUNDS = 30
