@@ -50,6 +50,11 @@ def wrk_path() -> str:
     return path
 
 
+def mean(xs: list[float]) -> float | None:
+    """The mean of a bench's rounds, None when none ran."""
+    return sum(xs) / len(xs) if xs else None
+
+
 def process_cpu(pids: list[int]) -> float:
     """User+system CPU seconds of these processes and their children."""
     total = 0.0

@@ -28,17 +28,13 @@ class HookRounds:
 
     def figures(self) -> dict[str, Any]:
         """The ratio of mean throughputs, and each side's throughput and CPU per request."""
-
-        def mean(xs: list[float]) -> float:
-            return sum(xs) / len(xs) if xs else 0.0
-
-        off = mean(self.off_rps)
+        on, off = bare.mean(self.on_rps), bare.mean(self.off_rps)
         return {
-            "hook_overhead_ratio": mean(self.on_rps) / off if off else None,
-            "hooks_on_requests_per_s": mean(self.on_rps),
+            "hook_overhead_ratio": on / off if on is not None and off else None,
+            "hooks_on_requests_per_s": on,
             "hooks_off_requests_per_s": off,
-            "hooks_on_cpu_per_request_ms": mean(self.on_cpu_ms),
-            "hooks_off_cpu_per_request_ms": mean(self.off_cpu_ms),
+            "hooks_on_cpu_per_request_ms": bare.mean(self.on_cpu_ms),
+            "hooks_off_cpu_per_request_ms": bare.mean(self.off_cpu_ms),
         }
 
 

@@ -72,9 +72,9 @@ def run(
         w = bare.run_wrk(url, seconds=seconds, connections=users, server_pids=[server_pid])
         wrk_rps.append(w.requests_per_s)
         locust_rps.append(locust_rate(url, seconds=seconds, users=users))
-    lr, wr = sum(locust_rps) / rounds, sum(wrk_rps) / rounds
+    lr, wr = bare.mean(locust_rps), bare.mean(wrk_rps)
     return {
-        "loadgen_vs_wrk_ratio": lr / wr if wr else None,
+        "loadgen_vs_wrk_ratio": lr / wr if lr is not None and wr else None,
         "locust_requests_per_s": lr,
         "wrk_requests_per_s": wr,
     }

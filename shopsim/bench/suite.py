@@ -53,10 +53,6 @@ def _skus(settings: Settings) -> list[str]:
     return [p["sku"] for p in listing.json()["products"] if not p["doorbuster"]]
 
 
-def _mean(xs: list[float]) -> float | None:
-    return sum(xs) / len(xs) if xs else None
-
-
 def run(*, quick: bool, run_dir: Path | None = None) -> dict[str, Any]:
     """Every measured figure, as a flat dict (fault precision nested)."""
     plan = QUICK if quick else FULL
@@ -148,8 +144,8 @@ def _efficiency(
         checkout_rate.append(r.rate)
         if r.latencies:
             checkout_cpu_ms.append(1000.0 * cpu / len(r.latencies))
-    bare_ms = _mean(bare_cpu_ms) or 0.0
-    per_checkout = _mean(checkout_cpu_ms)
+    bare_ms = bare.mean(bare_cpu_ms) or 0.0
+    per_checkout = bare.mean(checkout_cpu_ms)
     return {
         "checkout_efficiency_ratio": (
             bare_ms * HOPS_PER_CHECKOUT / per_checkout if per_checkout else None
@@ -157,7 +153,7 @@ def _efficiency(
         "checkout_cpu_ms": per_checkout,
         "bare_cpu_per_request_ms": bare_ms,
         "hops_per_checkout": HOPS_PER_CHECKOUT,
-        "bare_requests_per_s": _mean(bare_rps),
-        "checkouts_per_s_zero_latency": _mean(checkout_rate),
+        "bare_requests_per_s": bare.mean(bare_rps),
+        "checkouts_per_s_zero_latency": bare.mean(checkout_rate),
         "checkout_failures": failures,
     }
